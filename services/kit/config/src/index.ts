@@ -1,1 +1,48 @@
-export {};
+import { z } from 'zod';
+
+/** Thrown at start-up when the environment does not satisfy the service's config schema. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Parses the environment once, at boot, into a typed, deeply frozen object; lists every problem at once. */
+export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): Readonly<z.infer<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Schema helpers shared by every service's config: comma lists, ports, durations, booleans. */
+export const env = {
+  /** "a,b ,c" → ["a","b","c"]; empty entries rejected. */
+  list: () =>
+    z
+      .string()
+      .transform((s) => s.split(',').map((p) => p.trim()))
+      .refine((l) => l.length > 0 && l.every((p) => p.length > 0), 'must be a comma-separated list of non-empty values'),
+  /** A TCP port, 0 meaning "any free port" (tests). */
+  port: () => z.coerce.number().int().min(0).max(65535),
+  /** A positive integer of milliseconds. */
+  millis: () => z.coerce.number().int().min(0),
+  /** "true"/"false"/"1"/"0". */
+  bool: () =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .transform((v) => v === 'true' || v === '1'),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+};
+
+export { z };

@@ -1,0 +1,92 @@
+import { descriptorSetPath } from '@o2o/contracts';
+import { type InFlight, runMain, startGrpcServer, stopOnSignals } from '@o2o/kit-grpc';
+import { createKafkaClient, type EventProducer } from '@o2o/kit-kafka';
+import { createLogger, type Logger } from '@o2o/kit-log';
+import { connectMongo } from '@o2o/kit-mongo';
+import { type OutboxRelay, startOutboxRelay } from '@o2o/kit-outbox';
+import type { CatalogueConfig } from './config';
+import { CATALOGUE_PARTITIONS, CATALOGUE_TOPIC, encodeCatalogueEvents } from './adapters/event-encoder';
+import { catalogueGrpcService } from './adapters/grpc-server';
+import { mongoProductRepository } from './adapters/mongo-product-repository';
+
+/** A running catalogue service. */
+export interface CatalogueService {
+  port: number;
+  logger: Logger;
+  /** Graceful stop: health NOT_SERVING, drain calls, stop the relay, close Kafka and the database. */
+  stop(): Promise<void>;
+}
+
+/** Composition root: builds and starts everything by hand. Tests call it with port 0. */
+export async function start(config: Readonly<CatalogueConfig>, options: { logger?: Logger } = {}): Promise<CatalogueService> {
+  const logger = options.logger ?? createLogger({ service: 'catalogue', level: config.LOG_LEVEL });
+  const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-catalogue' });
+  const products = mongoProductRepository(connection, encodeCatalogueEvents);
+  await products.ensureIndexes();
+
+  const kafka = createKafkaClient({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  let relay: OutboxRelay | undefined;
+  let producer: EventProducer | undefined;
+  let stopped = false;
+  // Kafka may be down at start-up: writes still succeed (their events wait in the outbox) and the relay starts
+  // as soon as the broker answers.
+  const kafkaReady = (async () => {
+    for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
+      try {
+        await kafka.ensureTopics([{ topic: CATALOGUE_TOPIC, partitions: CATALOGUE_PARTITIONS }]);
+        producer = await kafka.producer();
+        if (stopped) return;
+        relay = startOutboxRelay({
+          collection: products.collection,
+          producer,
+          logger,
+          pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        });
+        logger.info({ topic: CATALOGUE_TOPIC }, 'outbox relay started');
+        return;
+      } catch (error) {
+        logger.warn({ err: error, retryInMs: delay }, 'Kafka not ready; events wait in the outbox');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  })();
+
+  const inFlight: InFlight = { count: 0 };
+  const server = await startGrpcServer({
+    services: [
+      catalogueGrpcService({ products, clock: { now: () => new Date() }, logger, inFlight, afterWrite: () => relay?.kick() }),
+    ],
+    host: config.GRPC_HOST,
+    port: config.GRPC_PORT,
+    logger,
+    descriptorSetPath: descriptorSetPath(),
+  });
+  server.setServing(true);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const { forced } = await server.stop({ drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS });
+      logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
+      stopped = true;
+      await kafkaReady;
+      await relay?.stop();
+      await producer?.disconnect();
+      await kafka.close();
+      await connection.close();
+    })());
+
+  return { port: server.port, logger, stop };
+}
+
+/** Process entry: stop gracefully on SIGTERM/SIGINT, then run `onStopped` (telemetry flush). */
+export function run(config: Readonly<CatalogueConfig>, onStopped?: () => Promise<void>): void {
+  const bootLogger = createLogger({ service: 'catalogue', level: config.LOG_LEVEL });
+  runMain(async () => {
+    const service = await start(config, { logger: bootLogger });
+    stopOnSignals(async () => {
+      await service.stop();
+      await onStopped?.();
+    }, service.logger);
+  }, bootLogger);
+}
