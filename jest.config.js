@@ -8,6 +8,8 @@ const moduleNameMapper = {
 };
 const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname, testPathIgnorePatterns: ['/node_modules/', '/dist/'] };
 module.exports = {
+  // Integration tests wait on real brokers and databases; unit tests finish long before this.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/services/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$'] },
     {
@@ -16,7 +18,6 @@ module.exports = {
       testMatch: ['<rootDir>/services/**/*.int.test.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
 import { type OutboxRelay, startOutboxRelay } from '@o2o/kit-outbox';
 import type { CatalogueConfig } from './config';
-import { CATALOGUE_PARTITIONS, CATALOGUE_TOPIC, encodeCatalogueEvents } from './adapters/event-encoder';
+import { CATALOGUE_PARTITIONS, CATALOGUE_TOPIC, catalogueEventEncoder } from './adapters/event-encoder';
 import { catalogueGrpcService } from './adapters/grpc-server';
 import { mongoProductRepository } from './adapters/mongo-product-repository';
 
@@ -13,6 +13,8 @@ import { mongoProductRepository } from './adapters/mongo-product-repository';
 export interface CatalogueService {
   port: number;
   logger: Logger;
+  /** The topic its events go to. */
+  topic: string;
   /** Graceful stop: health NOT_SERVING, drain calls, stop the relay, close Kafka and the database. */
   stop(): Promise<void>;
 }
@@ -21,7 +23,8 @@ export interface CatalogueService {
 export async function start(config: Readonly<CatalogueConfig>, options: { logger?: Logger } = {}): Promise<CatalogueService> {
   const logger = options.logger ?? createLogger({ service: 'catalogue', level: config.LOG_LEVEL });
   const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-catalogue' });
-  const products = mongoProductRepository(connection, encodeCatalogueEvents);
+  const topic = `${config.KAFKA_TOPIC_PREFIX}${CATALOGUE_TOPIC}`;
+  const products = mongoProductRepository(connection, catalogueEventEncoder(topic));
   await products.ensureIndexes();
 
   const kafka = createKafkaClient({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
@@ -33,16 +36,16 @@ export async function start(config: Readonly<CatalogueConfig>, options: { logger
   const kafkaReady = (async () => {
     for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
       try {
-        await kafka.ensureTopics([{ topic: CATALOGUE_TOPIC, partitions: CATALOGUE_PARTITIONS }]);
+        await kafka.ensureTopics([{ topic, partitions: CATALOGUE_PARTITIONS }]);
         producer = await kafka.producer();
         if (stopped) return;
         relay = startOutboxRelay({
-          collection: products.collection,
+          collection: connection.collection('products'),
           producer,
           logger,
           pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
         });
-        logger.info({ topic: CATALOGUE_TOPIC }, 'outbox relay started');
+        logger.info({ topic }, 'outbox relay started');
         return;
       } catch (error) {
         logger.warn({ err: error, retryInMs: delay }, 'Kafka not ready; events wait in the outbox');
@@ -76,7 +79,7 @@ export async function start(config: Readonly<CatalogueConfig>, options: { logger
       await connection.close();
     })());
 
-  return { port: server.port, logger, stop };
+  return { port: server.port, logger, topic, stop };
 }
 
 /** Process entry: stop gracefully on SIGTERM/SIGINT, then run `onStopped` (telemetry flush). */

@@ -10,12 +10,12 @@ export const CATALOGUE_SOURCE = '/o2o/catalogue';
 /** Partition count the topic is created with (keyed by product id). */
 export const CATALOGUE_PARTITIONS = 6;
 
-/** Encodes domain events as protobuf outbox entries keyed by product id, capturing the current trace context. */
-export function encodeCatalogueEvents(list: CatalogueEvent[]): OutboxEntry[] {
-  return list.map((event) => {
+/** An encoder of domain events into protobuf outbox entries for `topic`, keyed by product id, with the trace context. */
+export function catalogueEventEncoder(topic: string): (list: CatalogueEvent[]) => OutboxEntry[] {
+  return (list) => list.map((event) => {
     const { type, productId, payload } = encode(event);
     return outboxEntry({
-      topic: CATALOGUE_TOPIC,
+      topic,
       key: productId,
       type: `o2o.catalogue.v1.${type}`,
       source: CATALOGUE_SOURCE,

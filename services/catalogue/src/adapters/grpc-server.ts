@@ -64,7 +64,7 @@ export function catalogueGrpcService(deps: {
       const v = new MappingViolations();
       const input = productInputFromPb(req.product, 'product', v);
       const expectedVersion = versionFromPb(req.expectedVersion, 'expected_version', v);
-      const fields = req.updateMask?.paths ?? [];
+      const fields = req.updateMask ?? [];
       // Only the masked fields' values matter: problems in fields not being updated are not the caller's concern.
       const relevant = v.list.filter((x) => fields.some((f) => x.field.startsWith(`product.${f}`)) || !x.field.startsWith('product.'));
       if (relevant.length > 0) throw CatalogueError.invalid(relevant);

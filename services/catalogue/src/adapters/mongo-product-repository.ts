@@ -53,7 +53,6 @@ export type EventEncoder = (events: CatalogueEvent[]) => OutboxEntry[];
 
 /** Products in MongoDB/FerretDB: one document per product, state and outbox written by one conditional update. */
 export function mongoProductRepository(connection: Connection, encode: EventEncoder): ProductRepository & {
-  collection: Collection<ProductDocument>;
   ensureIndexes(): Promise<void>;
 } {
   const db = connection.db;
@@ -116,7 +115,6 @@ export function mongoProductRepository(connection: Connection, encode: EventEnco
   }
 
   return {
-    collection: products,
 
     async ensureIndexes() {
       await products.createIndex({ createdAt: 1, _id: 1 }, { name: 'created' });

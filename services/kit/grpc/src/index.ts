@@ -4,3 +4,4 @@ export { errorMapper, type KindedError, type StatusTable } from './errors';
 export { badRequestMetadata, decodeFieldViolations, encodeBadRequestStatus, type FieldViolation } from './rich-status';
 export { stopOnSignals, runMain } from './lifecycle';
 export { pageToken, type PageCursor } from './paging';
+export { asyncClient, type AsyncClient } from './client';

@@ -1,1 +1,4 @@
-export {};
+export { startTelemetry, type Telemetry, type TelemetryOptions } from './start-telemetry';
+export { currentTraceparent, parseTraceparent, traceIdOf, withTraceparent } from './trace-context';
+export { type TracesMode } from './span-processors';
+export { type MetricsMode } from './metric-readers';

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole system locally: Kafka and FerretDB on 127.0.0.1 (scripts/infra.sh), then every service as its
+# own process, logs in .o2o/logs/<service>.log. Ctrl-C stops the services (the infrastructure keeps running;
+# `scripts/infra.sh down` stops it).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+bash scripts/infra.sh up >/dev/null
+LOGS="$ROOT/.o2o/logs"
+mkdir -p "$LOGS"
+export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}" MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:27017}"
+export OTEL_NODE_RESOURCE_DETECTORS=env,host,os,process
+
+# service  gRPC port
+SERVICES=(
+  "catalogue 50051"
+)
+pids=()
+stop() {
+  echo "[run-local] stopping services" >&2
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait || true
+}
+trap stop INT TERM EXIT
+for entry in "${SERVICES[@]}"; do
+  read -r name port <<<"$entry"
+  GRPC_PORT="$port" node "services/$name/dist/bin.js" >>"$LOGS/$name.log" 2>&1 &
+  pids+=("$!")
+  echo "[run-local] $name: gRPC 127.0.0.1:$port (pid $!, log $LOGS/$name.log)" >&2
+done
+for entry in "${SERVICES[@]}"; do
+  read -r name port <<<"$entry"
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+done
+echo "[run-local] up: Kafka 127.0.0.1:9092, MongoDB protocol (FerretDB) 127.0.0.1:27017; Ctrl-C to stop" >&2
+wait

@@ -1,0 +1,35 @@
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+
+/** Where metrics go. */
+export type MetricsMode = 'otlp' | 'prometheus' | 'none';
+
+/** Options for {@link createMetricReaders}. */
+export interface MetricReaderOptions {
+  otlpEndpoint?: string;
+  prometheusPort?: number;
+  prometheusHost?: string;
+}
+
+/**
+ * The metric readers for a mode. An empty list is deliberate for 'none': given no list, the SDK would read
+ * OTEL_METRICS_EXPORTER and default to an OTLP exporter that fails every minute when no collector runs.
+ */
+export function createMetricReaders(mode: MetricsMode, options: MetricReaderOptions): IMetricReader[] {
+  switch (mode) {
+    case 'none':
+      return [];
+    case 'otlp':
+      return [
+        new PeriodicExportingMetricReader({
+          exporter: new OTLPMetricExporter({ url: options.otlpEndpoint ?? 'http://127.0.0.1:4317' }),
+          exportIntervalMillis: 30_000,
+        }),
+      ];
+    case 'prometheus':
+      // Serves /metrics at once. The host defaults to every interface because Prometheus scrapes the pod IP;
+      // tests pass 127.0.0.1.
+      return [new PrometheusExporter({ port: options.prometheusPort ?? 9464, host: options.prometheusHost })];
+  }
+}
