@@ -4,11 +4,22 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'services/contracts/src/gen/**', '.o2o/**', 'coverage/**', '*.js', '*.mjs'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'services/contracts/src/gen/**',
+      '.o2o/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['*.ts', 'test/*.ts'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -25,7 +36,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['mongoose', 'mongodb', 'kafkajs', '@grpc/*', '@opentelemetry/*', '@o2o/*', 'pino', 'node:*'], message: 'The domain is plain TypeScript: no I/O, framework or generated types here.' },
+            {
+              group: ['mongoose', 'mongodb', 'kafkajs', '@grpc/*', '@opentelemetry/*', '@o2o/*', 'pino', 'node:*'],
+              message: 'The domain is plain TypeScript: no I/O, framework or generated types here.',
+            },
           ],
         },
       ],
@@ -33,7 +47,11 @@ export default tseslint.config(
   },
   {
     files: ['**/*.test.ts', '**/test/**/*.ts', '**/bench/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off' },
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+    },
   },
   prettier,
 );

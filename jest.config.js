@@ -1,17 +1,33 @@
 // One jest config for the monorepo. Unit tests (*.test.ts) need nothing running; integration and component
 // tests (*.int.test.ts) use the real Kafka and MongoDB-protocol server that test/global-setup.ts provides.
 /** @type {import('jest').Config} */
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
+const transform = {
+  '^.+\\.ts$': [
+    '@swc/jest',
+    { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+  ],
+};
 const moduleNameMapper = {
   '^@o2o/contracts/(.*)$': '<rootDir>/services/contracts/src/$1',
   '^@o2o/kit-([a-z]+)$': '<rootDir>/services/kit/$1/src/index.ts',
 };
-const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname, testPathIgnorePatterns: ['/node_modules/', '/dist/'] };
+const common = {
+  transform,
+  moduleNameMapper,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
 module.exports = {
   // Integration tests wait on real brokers and databases; unit tests finish long before this.
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/services/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/services/**/*.test.ts'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$'],
+    },
     {
       ...common,
       displayName: 'integration',

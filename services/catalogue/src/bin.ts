@@ -3,6 +3,7 @@
 import { ConfigError } from '@o2o/kit-config';
 import { startTelemetry } from '@o2o/kit-telemetry';
 import { loadConfig } from './config';
+import type * as Main from './main';
 
 function boot(): void {
   let config;
@@ -19,7 +20,7 @@ function boot(): void {
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { run } = require('./main') as typeof import('./main');
+  const { run } = require('./main') as typeof Main;
   run(config, () => telemetry.shutdown());
 }
 

@@ -4,11 +4,17 @@ const schema = z.object({
   GRPC_HOST: z.string().default('127.0.0.1'),
   GRPC_PORT: env.port().default(50051),
   MONGO_URL: z.string().startsWith('mongodb').default('mongodb://127.0.0.1:27017'),
-  MONGO_DB: z.string().regex(/^[A-Za-z0-9_]{1,60}$/).default('o2o_catalogue'),
+  MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,60}$/)
+    .default('o2o_catalogue'),
   KAFKA_BROKERS: env.list().default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().default('o2o-catalogue'),
   /** Prepended to topic names; empty in production, unique per test run so tests never share topics. */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .default(''),
   LOG_LEVEL: env.logLevel().default('info'),
   /** After SIGTERM: how long health says NOT_SERVING before new calls are refused (probes must notice). */
   SHUTDOWN_DRAIN_DELAY_MS: env.millis().default(0),

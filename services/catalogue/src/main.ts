@@ -20,7 +20,10 @@ export interface CatalogueService {
 }
 
 /** Composition root: builds and starts everything by hand. Tests call it with port 0. */
-export async function start(config: Readonly<CatalogueConfig>, options: { logger?: Logger } = {}): Promise<CatalogueService> {
+export async function start(
+  config: Readonly<CatalogueConfig>,
+  options: { logger?: Logger } = {},
+): Promise<CatalogueService> {
   const logger = options.logger ?? createLogger({ service: 'catalogue', level: config.LOG_LEVEL });
   const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-catalogue' });
   const topic = `${config.KAFKA_TOPIC_PREFIX}${CATALOGUE_TOPIC}`;
@@ -57,7 +60,13 @@ export async function start(config: Readonly<CatalogueConfig>, options: { logger
   const inFlight: InFlight = { count: 0 };
   const server = await startGrpcServer({
     services: [
-      catalogueGrpcService({ products, clock: { now: () => new Date() }, logger, inFlight, afterWrite: () => relay?.kick() }),
+      catalogueGrpcService({
+        products,
+        clock: { now: () => new Date() },
+        logger,
+        inFlight,
+        afterWrite: () => relay?.kick(),
+      }),
     ],
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
@@ -69,7 +78,10 @@ export async function start(config: Readonly<CatalogueConfig>, options: { logger
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      const { forced } = await server.stop({ drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS });
+      const { forced } = await server.stop({
+        drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+        graceMs: config.SHUTDOWN_GRACE_MS,
+      });
       logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
       stopped = true;
       await kafkaReady;

@@ -1,10 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import {
-  type CatalogueServiceClient,
-  PriceChannel,
-  ProductStatus,
-  SalesChannel,
-} from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
+import { PriceChannel, ProductStatus, SalesChannel } from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
 import { PriceChanged, ProductCreated, ProductDiscontinued } from '@o2o/contracts/gen/o2o/catalogue/v1/events';
 import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { uniqueName, waitFor } from '@o2o/kit-testing';
@@ -86,15 +81,24 @@ describe('catalogue over gRPC, events on Kafka', () => {
     });
     expect(priced.product?.version).toBe('2');
 
-    const stale = await refusal(c.activateProduct({ requestId: uniqueName('req'), productId: id, expectedVersion: '1' }));
+    const stale = await refusal(
+      c.activateProduct({ requestId: uniqueName('req'), productId: id, expectedVersion: '1' }),
+    );
     expect(stale).toMatchObject({ code: status.ABORTED });
 
     const active = await c.activateProduct({ requestId: uniqueName('req'), productId: id, expectedVersion: '2' });
     expect(active.product?.status).toBe(ProductStatus.PRODUCT_STATUS_ACTIVE);
-    const gone = await c.discontinueProduct({ requestId: uniqueName('req'), productId: id, expectedVersion: '3', reason: 'range review' });
+    const gone = await c.discontinueProduct({
+      requestId: uniqueName('req'),
+      productId: id,
+      expectedVersion: '3',
+      reason: 'range review',
+    });
     expect(gone.product?.status).toBe(ProductStatus.PRODUCT_STATUS_DISCONTINUED);
 
-    const again = await refusal(c.activateProduct({ requestId: uniqueName('req'), productId: id, expectedVersion: '4' }));
+    const again = await refusal(
+      c.activateProduct({ requestId: uniqueName('req'), productId: id, expectedVersion: '4' }),
+    );
     expect(again).toMatchObject({ code: status.FAILED_PRECONDITION });
 
     const types = await waitFor(
@@ -111,7 +115,10 @@ describe('catalogue over gRPC, events on Kafka', () => {
       'o2o.catalogue.v1.ProductDiscontinued',
     ]);
     const messages = topic.messages.filter((m) => m.key === id);
-    expect(PriceChanged.decode(messages[1]!.value)).toMatchObject({ previousPrice: { amountMinor: '3900' }, price: { amountMinor: '3500' } });
+    expect(PriceChanged.decode(messages[1]!.value)).toMatchObject({
+      previousPrice: { amountMinor: '3900' },
+      price: { amountMinor: '3500' },
+    });
     expect(ProductDiscontinued.decode(messages[3]!.value)).toMatchObject({ skuCodes: [code], reason: 'range review' });
   });
 
@@ -120,7 +127,10 @@ describe('catalogue over gRPC, events on Kafka', () => {
     const codes = [sku(), sku(), sku()];
     const ids: string[] = [];
     for (const code of codes) {
-      const { product } = await c.createProduct({ requestId: uniqueName('req'), product: { ...productInput(code), brand } });
+      const { product } = await c.createProduct({
+        requestId: uniqueName('req'),
+        product: { ...productInput(code), brand },
+      });
       ids.push(product!.id);
     }
     const updated = await c.updateProduct({
@@ -137,11 +147,31 @@ describe('catalogue over gRPC, events on Kafka', () => {
     expect(skus.skus.map((s) => s.productId)).toEqual([ids[2]]);
     expect(skus.missingSkuCodes).toEqual(['NOPE-404']);
 
-    const page1 = await c.listProducts({ brand, page: { pageSize: 2, pageToken: '' }, status: 0, category: '', sellableChannel: 0 });
+    const page1 = await c.listProducts({
+      brand,
+      page: { pageSize: 2, pageToken: '' },
+      status: 0,
+      category: '',
+      sellableChannel: 0,
+    });
     expect(page1.products.map((p) => p.id)).toEqual(ids.slice(0, 2));
-    const page2 = await refusal(c.listProducts({ brand, page: { pageSize: 2, pageToken: page1.page!.nextPageToken }, status: 0, category: 'food', sellableChannel: SalesChannel.SALES_CHANNEL_UNSPECIFIED }));
+    const page2 = await refusal(
+      c.listProducts({
+        brand,
+        page: { pageSize: 2, pageToken: page1.page!.nextPageToken },
+        status: 0,
+        category: 'food',
+        sellableChannel: SalesChannel.SALES_CHANNEL_UNSPECIFIED,
+      }),
+    );
     expect(page2).toMatchObject({ code: status.INVALID_ARGUMENT }); // token from other filters
-    const page2ok = await c.listProducts({ brand, page: { pageSize: 2, pageToken: page1.page!.nextPageToken }, status: 0, category: '', sellableChannel: 0 });
+    const page2ok = await c.listProducts({
+      brand,
+      page: { pageSize: 2, pageToken: page1.page!.nextPageToken },
+      status: 0,
+      category: '',
+      sellableChannel: 0,
+    });
     expect(page2ok.products.map((p) => p.id)).toEqual([ids[2]]);
     expect(page2ok.page?.nextPageToken).toBe('');
 
@@ -153,7 +183,11 @@ describe('catalogue over gRPC, events on Kafka', () => {
 });
 
 describe('bad input: the right status, the field named, nothing written, no event', () => {
-  async function expectRefused(request: Parameters<Harness['client']['createProduct']>[0], code: status, field: string) {
+  async function expectRefused(
+    request: Parameters<Harness['client']['createProduct']>[0],
+    code: status,
+    field: string,
+  ) {
     const productsBefore = await h.countProducts();
     const eventsBefore = topic.messages.length;
     const error = await c.createProduct(request).then(
@@ -172,34 +206,76 @@ describe('bad input: the right status, the field named, nothing written, no even
     return input;
   };
 
-  it('empty name', () => expectRefused({ requestId: uniqueName('r'), product: productInput(sku(), { name: '' }) }, status.INVALID_ARGUMENT, 'product.name'));
-  it('negative price', () => expectRefused({ requestId: uniqueName('r'), product: withPrice('-100') }, status.INVALID_ARGUMENT, 'product.skus[0].prices[0].price.amount_minor'));
-  it('unknown currency', () => expectRefused({ requestId: uniqueName('r'), product: withPrice('100', 'ABC') }, status.INVALID_ARGUMENT, 'product.skus[0].prices[0].price.currency_code'));
+  it('empty name', () =>
+    expectRefused(
+      { requestId: uniqueName('r'), product: productInput(sku(), { name: '' }) },
+      status.INVALID_ARGUMENT,
+      'product.name',
+    ));
+  it('negative price', () =>
+    expectRefused(
+      { requestId: uniqueName('r'), product: withPrice('-100') },
+      status.INVALID_ARGUMENT,
+      'product.skus[0].prices[0].price.amount_minor',
+    ));
+  it('unknown currency', () =>
+    expectRefused(
+      { requestId: uniqueName('r'), product: withPrice('100', 'ABC') },
+      status.INVALID_ARGUMENT,
+      'product.skus[0].prices[0].price.currency_code',
+    ));
   it('unspecified price channel', () => {
     const input = productInput(sku());
     input.skus[0]!.prices[0]!.channel = PriceChannel.PRICE_CHANNEL_UNSPECIFIED;
-    return expectRefused({ requestId: uniqueName('r'), product: input }, status.INVALID_ARGUMENT, 'product.skus[0].prices[0].channel');
+    return expectRefused(
+      { requestId: uniqueName('r'), product: input },
+      status.INVALID_ARGUMENT,
+      'product.skus[0].prices[0].channel',
+    );
   });
   it('a 10 MB name is refused by the message size limit before any work', async () => {
     const before = await h.countProducts();
-    const error = await refusal(c.createProduct({ requestId: uniqueName('r'), product: productInput(sku(), { name: 'x'.repeat(10 * 1024 * 1024) }) }));
+    const error = await refusal(
+      c.createProduct({
+        requestId: uniqueName('r'),
+        product: productInput(sku(), { name: 'x'.repeat(10 * 1024 * 1024) }),
+      }),
+    );
     expect(error).toMatchObject({ code: status.RESOURCE_EXHAUSTED });
     expect(await h.countProducts()).toBe(before);
   });
   it('a 1,000-character name (under the message limit) is refused by the field limit', () =>
-    expectRefused({ requestId: uniqueName('r'), product: productInput(sku(), { name: 'x'.repeat(1000) }) }, status.INVALID_ARGUMENT, 'product.name'));
+    expectRefused(
+      { requestId: uniqueName('r'), product: productInput(sku(), { name: 'x'.repeat(1000) }) },
+      status.INVALID_ARGUMENT,
+      'product.name',
+    ));
   it('a SKU code owned by another product', async () => {
     const code = sku();
     await c.createProduct({ requestId: uniqueName('r'), product: productInput(code) });
     await waitFor(async () => (await h.pendingOutbox()) === 0, { what: 'outbox drained' });
-    await expectRefused({ requestId: uniqueName('r'), product: productInput(code) }, status.ALREADY_EXISTS, 'product.skus[0].code');
+    await expectRefused(
+      { requestId: uniqueName('r'), product: productInput(code) },
+      status.ALREADY_EXISTS,
+      'product.skus[0].code',
+    );
   });
-  it('a missing request id', () => expectRefused({ requestId: '', product: productInput(sku()) }, status.INVALID_ARGUMENT, 'request_id'));
+  it('a missing request id', () =>
+    expectRefused({ requestId: '', product: productInput(sku()) }, status.INVALID_ARGUMENT, 'request_id'));
 
   it('an unknown product id → NOT_FOUND', async () => {
     const error = await refusal(c.getProduct({ productId: 'prd_doesnotexist' }));
     expect(error).toMatchObject({ code: status.NOT_FOUND });
-    const update = await refusal(c.setPrice({ requestId: uniqueName('r'), productId: 'prd_nope', expectedVersion: '1', skuCode: 'X', channel: PriceChannel.PRICE_CHANNEL_ONLINE, price: { currencyCode: 'CNY', amountMinor: '1' } }));
+    const update = await refusal(
+      c.setPrice({
+        requestId: uniqueName('r'),
+        productId: 'prd_nope',
+        expectedVersion: '1',
+        skuCode: 'X',
+        channel: PriceChannel.PRICE_CHANNEL_ONLINE,
+        price: { currencyCode: 'CNY', amountMinor: '1' },
+      }),
+    );
     expect(update).toMatchObject({ code: status.NOT_FOUND });
   });
 
@@ -207,18 +283,45 @@ describe('bad input: the right status, the field named, nothing written, no even
     const { product } = await c.createProduct({ requestId: uniqueName('r'), product: productInput(sku()) });
     await waitFor(async () => (await h.pendingOutbox()) === 0, { what: 'outbox drained' });
     const events = topic.messages.length;
-    const error = await refusal(c.updateProduct({ requestId: uniqueName('r'), productId: product!.id, expectedVersion: '7', product: productInput('X', { name: 'New' }), updateMask: ['name'] }));
+    const error = await refusal(
+      c.updateProduct({
+        requestId: uniqueName('r'),
+        productId: product!.id,
+        expectedVersion: '7',
+        product: productInput('X', { name: 'New' }),
+        updateMask: ['name'],
+      }),
+    );
     expect(error).toMatchObject({ code: status.ABORTED });
-    expect((await c.getProduct({ productId: product!.id })).product).toMatchObject({ name: product!.name, version: '1' });
+    expect((await c.getProduct({ productId: product!.id })).product).toMatchObject({
+      name: product!.name,
+      version: '1',
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(topic.messages.length).toBe(events);
   });
 
   it('an unknown update_mask path and a bad page size → INVALID_ARGUMENT naming them', async () => {
     const { product } = await c.createProduct({ requestId: uniqueName('r'), product: productInput(sku()) });
-    const mask = await refusal(c.updateProduct({ requestId: uniqueName('r'), productId: product!.id, expectedVersion: '1', product: productInput('X'), updateMask: ['status'] }));
+    const mask = await refusal(
+      c.updateProduct({
+        requestId: uniqueName('r'),
+        productId: product!.id,
+        expectedVersion: '1',
+        product: productInput('X'),
+        updateMask: ['status'],
+      }),
+    );
     expect(decodeFieldViolations(mask.metadata).map((v) => v.field)).toEqual(['update_mask']);
-    const page = await refusal(c.listProducts({ page: { pageSize: 1000, pageToken: '' }, status: 0, category: '', sellableChannel: 0, brand: '' }));
+    const page = await refusal(
+      c.listProducts({
+        page: { pageSize: 1000, pageToken: '' },
+        status: 0,
+        category: '',
+        sellableChannel: 0,
+        brand: '',
+      }),
+    );
     expect(decodeFieldViolations(page.metadata).map((v) => v.field)).toEqual(['page.page_size']);
   });
 });

@@ -86,7 +86,11 @@ export function productInput(code: string, overrides: Partial<ProductInput> = {}
 
 /** A plain kafkajs consumer (not the project's wrapper) collecting every message of a topic from the beginning. */
 export async function collectTopic(topic: string) {
-  const kafka = new Kafka({ clientId: uniqueName('probe'), brokers: testInfra().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: uniqueName('probe'),
+    brokers: testInfra().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const consumer = kafka.consumer({ groupId: uniqueName('probe') });
   const messages: { key: string; headers: Record<string, string>; value: Buffer }[] = [];
   // The service creates its topic in the background; make sure it exists before subscribing (idempotent).

@@ -23,15 +23,24 @@ maybe(
     h = await startHarness();
     const harness = h;
     // Make sure the topic exists and the relay is running before the outage.
-    await harness.client.createProduct({ requestId: uniqueName('warm'), product: productInput(uniqueName('W').toUpperCase()) });
-    await waitFor(async () => (await harness.pendingOutbox()) === 0, { what: 'warm-up event published', timeoutMs: 30_000 });
+    await harness.client.createProduct({
+      requestId: uniqueName('warm'),
+      product: productInput(uniqueName('W').toUpperCase()),
+    });
+    await waitFor(async () => (await harness.pendingOutbox()) === 0, {
+      what: 'warm-up event published',
+      timeoutMs: 30_000,
+    });
 
     await controlLocalKafka('down');
     const ids: string[] = [];
     try {
       for (let i = 0; i < COUNT; i++) {
         const code = `OUT-${i}-${uniqueName('S').toUpperCase()}`;
-        const { product } = await harness.client.createProduct({ requestId: uniqueName('req'), product: productInput(code) });
+        const { product } = await harness.client.createProduct({
+          requestId: uniqueName('req'),
+          product: productInput(code),
+        });
         ids.push(product!.id);
       }
       expect(ids).toHaveLength(COUNT);
@@ -40,10 +49,16 @@ maybe(
       await controlLocalKafka('up');
     }
 
-    await waitFor(async () => (await harness.pendingOutbox()) === 0, { what: 'outbox drained after restart', timeoutMs: 90_000 });
+    await waitFor(async () => (await harness.pendingOutbox()) === 0, {
+      what: 'outbox drained after restart',
+      timeoutMs: 90_000,
+    });
     const topic = await collectTopic(harness.service.topic);
     try {
-      await waitFor(() => ids.every((id) => topic.messages.some((m) => m.key === id)), { what: 'all events consumed', timeoutMs: 60_000 });
+      await waitFor(() => ids.every((id) => topic.messages.some((m) => m.key === id)), {
+        what: 'all events consumed',
+        timeoutMs: 60_000,
+      });
       const seen = new Map<string, string>();
       for (const m of topic.messages.filter((x) => ids.includes(x.key))) seen.set(m.headers.ce_id!, m.key);
       // Exactly once by id: one distinct event id per product created during the outage.

@@ -54,12 +54,16 @@ it('drains in-flight calls after turning NOT_SERVING, then exits 0', async () =>
   );
   const address = `127.0.0.1:${port}`;
   const client = new CatalogueServiceClient(address, credentials.createInsecure());
-  const pkg = loadPackageDefinition(loadSync(healthProtoPath)) as unknown as {
-    grpc: { health: { v1: { Health: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => HealthClient } } };
+  const pkg = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
+    grpc: {
+      health: { v1: { Health: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => HealthClient } };
+    };
   };
   const health = new pkg.grpc.health.v1.Health(address, credentials.createInsecure());
   const checkHealth = () =>
-    new Promise<string>((resolve) => health.check({ service: '' }, (e, r) => resolve(e ? `ERROR ${e.code}` : r.status)));
+    new Promise<string>((resolve) =>
+      health.check({ service: '' }, (e, r) => resolve(e ? `ERROR ${e.code}` : r.status)),
+    );
   expect(await checkHealth()).toBe('SERVING');
 
   // Load: 8 workers creating products back to back until the server refuses them.
@@ -67,15 +71,21 @@ it('drains in-flight calls after turning NOT_SERVING, then exits 0', async () =>
   const refused: { code: number; at: number }[] = [];
   const other: { code: number; details: string }[] = [];
   let sigtermAt = 0;
+  let okAfterSigterm = 0;
   let notServingAt = 0;
   const worker = async (w: number) => {
     for (let i = 0; ; i++) {
       const requestId = `w${w}-${i}-${uniqueName('r')}`;
       const result = await new Promise<ServiceError | null>((resolve) =>
-        client.createProduct({ requestId, product: productInput(`SIG-${w}-${i}-${uniqueName('s').toUpperCase()}`) }, (e) => resolve(e)),
+        client.createProduct(
+          { requestId, product: productInput(`SIG-${w}-${i}-${uniqueName('s').toUpperCase()}`) },
+          (e) => resolve(e),
+        ),
       );
-      if (!result) ok.push(requestId);
-      else if (result.code === status.UNAVAILABLE && sigtermAt > 0) {
+      if (!result) {
+        ok.push(requestId);
+        if (sigtermAt > 0) okAfterSigterm++;
+      } else if (result.code === status.UNAVAILABLE && sigtermAt > 0) {
         refused.push({ code: result.code, at: Date.now() });
         return;
       } else other.push({ code: result.code, details: result.details });
@@ -101,10 +111,15 @@ it('drains in-flight calls after turning NOT_SERVING, then exits 0', async () =>
   health.close();
 
   expect(other).toEqual([]); // no call failed except refusals after shutdown began
+  expect(okAfterSigterm).toBeGreaterThan(0); // calls kept completing during the drain
+  expect(refused.length).toBeGreaterThan(0); // and new ones were refused once it ended
   expect(code).toBe(0);
   expect(notServingAt).toBeGreaterThan(0);
   expect(refused.every((r) => r.at >= notServingAt)).toBe(true); // health said NOT_SERVING before any refusal
-  const stopped = lines.map((l) => JSON.parse(l) as { msg?: string; forced?: boolean }).find((l) => l.msg === 'gRPC server stopped');
+  const stopped = lines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg?: string; forced?: boolean })
+    .find((l) => l.msg === 'gRPC server stopped');
   expect(stopped?.forced).toBe(false); // nothing was cancelled: every accepted call completed
 
   // Nothing half-written: every answered create is stored, whole, with its event.

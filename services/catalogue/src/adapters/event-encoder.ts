@@ -12,17 +12,18 @@ export const CATALOGUE_PARTITIONS = 6;
 
 /** An encoder of domain events into protobuf outbox entries for `topic`, keyed by product id, with the trace context. */
 export function catalogueEventEncoder(topic: string): (list: CatalogueEvent[]) => OutboxEntry[] {
-  return (list) => list.map((event) => {
-    const { type, productId, payload } = encode(event);
-    return outboxEntry({
-      topic,
-      key: productId,
-      type: `o2o.catalogue.v1.${type}`,
-      source: CATALOGUE_SOURCE,
-      subject: productId,
-      payload,
+  return (list) =>
+    list.map((event) => {
+      const { type, productId, payload } = encode(event);
+      return outboxEntry({
+        topic,
+        key: productId,
+        type: `o2o.catalogue.v1.${type}`,
+        source: CATALOGUE_SOURCE,
+        subject: productId,
+        payload,
+      });
     });
-  });
 }
 
 function encode(event: CatalogueEvent): { type: string; productId: string; payload: Buffer } {
@@ -38,7 +39,10 @@ function encode(event: CatalogueEvent): { type: string; productId: string; paylo
         type: event.type,
         productId: event.product.id,
         payload: Buffer.from(
-          events.ProductUpdated.encode({ product: productToPb(event.product), changedFields: event.changedFields }).finish(),
+          events.ProductUpdated.encode({
+            product: productToPb(event.product),
+            changedFields: event.changedFields,
+          }).finish(),
         ),
       };
     case 'PriceChanged':

@@ -66,10 +66,18 @@ export function catalogueGrpcService(deps: {
       const expectedVersion = versionFromPb(req.expectedVersion, 'expected_version', v);
       const fields = req.updateMask ?? [];
       // Only the masked fields' values matter: problems in fields not being updated are not the caller's concern.
-      const relevant = v.list.filter((x) => fields.some((f) => x.field.startsWith(`product.${f}`)) || !x.field.startsWith('product.'));
+      const relevant = v.list.filter(
+        (x) => fields.some((f) => x.field.startsWith(`product.${f}`)) || !x.field.startsWith('product.'),
+      );
       if (relevant.length > 0) throw CatalogueError.invalid(relevant);
       return written(
-        await updateProduct(deps, { requestId: req.requestId, productId: req.productId, expectedVersion, input, fields }),
+        await updateProduct(deps, {
+          requestId: req.requestId,
+          productId: req.productId,
+          expectedVersion,
+          input,
+          fields,
+        }),
       );
     }),
 
@@ -80,7 +88,14 @@ export function catalogueGrpcService(deps: {
       const price = moneyFromPb(req.price, 'price', v);
       v.check();
       return written(
-        await setPrice(deps, { requestId: req.requestId, productId: req.productId, expectedVersion, skuCode: req.skuCode, channel, price }),
+        await setPrice(deps, {
+          requestId: req.requestId,
+          productId: req.productId,
+          expectedVersion,
+          skuCode: req.skuCode,
+          channel,
+          price,
+        }),
       );
     }),
 
@@ -88,7 +103,9 @@ export function catalogueGrpcService(deps: {
       const v = new MappingViolations();
       const expectedVersion = versionFromPb(req.expectedVersion, 'expected_version', v);
       v.check();
-      return written(await activateProduct(deps, { requestId: req.requestId, productId: req.productId, expectedVersion }));
+      return written(
+        await activateProduct(deps, { requestId: req.requestId, productId: req.productId, expectedVersion }),
+      );
     }),
 
     discontinueProduct: wrap(async (req) => {
@@ -96,7 +113,12 @@ export function catalogueGrpcService(deps: {
       const expectedVersion = versionFromPb(req.expectedVersion, 'expected_version', v);
       v.check();
       return written(
-        await discontinueProduct(deps, { requestId: req.requestId, productId: req.productId, expectedVersion, reason: req.reason }),
+        await discontinueProduct(deps, {
+          requestId: req.requestId,
+          productId: req.productId,
+          expectedVersion,
+          reason: req.reason,
+        }),
       );
     }),
 
@@ -155,7 +177,9 @@ function pageResponse(page: Page<ProductState>, filters: unknown): ListProductsR
   return {
     products: page.items.map(productToPb),
     page: {
-      nextPageToken: page.after ? pageToken.encode({ after: page.after, filterHash: pageToken.filterHash(filters) }) : '',
+      nextPageToken: page.after
+        ? pageToken.encode({ after: page.after, filterHash: pageToken.filterHash(filters) })
+        : '',
     },
   };
 }

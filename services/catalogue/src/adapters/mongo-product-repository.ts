@@ -3,7 +3,7 @@ import { isDuplicateKeyError } from '@o2o/kit-mongo';
 import { type OutboxEntry } from '@o2o/kit-outbox';
 import type { Collection, Filter } from 'mongodb';
 import { keyReused } from '../app/request-key';
-import type { Page, ProductFilter, ProductRepository, RequestKey, SkuView, StoredProduct } from '../app/ports';
+import type { Page, ProductRepository, RequestKey, SkuView, StoredProduct } from '../app/ports';
 import { CatalogueError, type Violation } from '../domain/errors';
 import type { CatalogueEvent } from '../domain/events';
 import { Product, type ProductState, type Sku } from '../domain/product';
@@ -52,7 +52,10 @@ interface ClaimDocument {
 export type EventEncoder = (events: CatalogueEvent[]) => OutboxEntry[];
 
 /** Products in MongoDB/FerretDB: one document per product, state and outbox written by one conditional update. */
-export function mongoProductRepository(connection: Connection, encode: EventEncoder): ProductRepository & {
+export function mongoProductRepository(
+  connection: Connection,
+  encode: EventEncoder,
+): ProductRepository & {
   ensureIndexes(): Promise<void>;
 } {
   const db = connection.db;
@@ -79,7 +82,10 @@ export function mongoProductRepository(connection: Connection, encode: EventEnco
         if (!holder || holder.productId === productId) continue;
         const orphan =
           Date.now() - holder.claimedAt.getTime() > ORPHAN_CLAIM_MS &&
-          (await products.countDocuments({ _id: holder.productId, [key.startsWith('sku:') ? 'skuCodes' : 'barcodes']: key.slice(key.indexOf(':') + 1) })) === 0;
+          (await products.countDocuments({
+            _id: holder.productId,
+            [key.startsWith('sku:') ? 'skuCodes' : 'barcodes']: key.slice(key.indexOf(':') + 1),
+          })) === 0;
         if (orphan) {
           const moved = await claims.updateOne(
             { _id: key, productId: holder.productId },
@@ -105,17 +111,22 @@ export function mongoProductRepository(connection: Connection, encode: EventEnco
     const violations: Violation[] = [];
     state.skus.forEach((s, i) => {
       if (taken.includes(`sku:${s.code}`)) {
-        violations.push({ field: `product.skus[${i}].code`, description: `SKU code "${s.code}" belongs to another product` });
+        violations.push({
+          field: `product.skus[${i}].code`,
+          description: `SKU code "${s.code}" belongs to another product`,
+        });
       }
       if (s.barcode !== '' && taken.includes(`barcode:${s.barcode}`)) {
-        violations.push({ field: `product.skus[${i}].barcode`, description: `barcode "${s.barcode}" belongs to another product` });
+        violations.push({
+          field: `product.skus[${i}].barcode`,
+          description: `barcode "${s.barcode}" belongs to another product`,
+        });
       }
     });
     return new CatalogueError('already-exists', violations[0]?.description ?? 'SKU already exists', violations);
   }
 
   return {
-
     async ensureIndexes() {
       await products.createIndex({ createdAt: 1, _id: 1 }, { name: 'created' });
       await products.createIndex({ skuCodes: 1 }, { name: 'sku_codes' });
@@ -172,7 +183,9 @@ export function mongoProductRepository(connection: Connection, encode: EventEnco
       const removed = [...before].filter((k) => !after.includes(k));
       const taken = await claim(id, added);
       if (taken.length > 0) throw conflict(next, taken);
-      const recentRequests = [...doc.recentRequests, { id: key.requestId, hash: key.requestHash }].slice(-REMEMBERED_REQUESTS);
+      const recentRequests = [...doc.recentRequests, { id: key.requestId, hash: key.requestHash }].slice(
+        -REMEMBERED_REQUESTS,
+      );
       const result = await products.updateOne(
         { _id: id, version: expectedVersion },
         { $set: { ...toDocument(next), recentRequests }, $push: { outbox: { $each: encode(events) } } },
@@ -210,7 +223,13 @@ export function mongoProductRepository(connection: Connection, encode: EventEnco
         const state = fromDocument(doc);
         for (const sku of state.skus) {
           if (codes.includes(sku.code)) {
-            views.push({ sku, productId: state.id, productName: state.name, productStatus: state.status, productVersion: state.version });
+            views.push({
+              sku,
+              productId: state.id,
+              productName: state.name,
+              productStatus: state.status,
+              productVersion: state.version,
+            });
           }
         }
       }

@@ -3,7 +3,15 @@ import * as pb from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
 import type { Money as PbMoney } from '@o2o/contracts/gen/o2o/common/v1/money';
 import { CatalogueError, type Violation } from '../domain/errors';
 import type { Money } from '../domain/money';
-import type { ChannelPrice, PriceChannel, ProductInput, ProductState, ProductStatus, SalesChannel, Sku } from '../domain/product';
+import type {
+  ChannelPrice,
+  PriceChannel,
+  ProductInput,
+  ProductState,
+  ProductStatus,
+  SalesChannel,
+  Sku,
+} from '../domain/product';
 
 const PRICE_CHANNEL_TO_DOMAIN: Partial<Record<pb.PriceChannel, PriceChannel>> = {
   [pb.PriceChannel.PRICE_CHANNEL_ONLINE]: 'ONLINE',
@@ -72,7 +80,11 @@ export function priceChannelFromPb(channel: pb.PriceChannel, field: string, v: M
 }
 
 /** A proto sales channel filter; UNSPECIFIED means no filter. */
-export function salesChannelFilterFromPb(channel: pb.SalesChannel, field: string, v: MappingViolations): SalesChannel | undefined {
+export function salesChannelFilterFromPb(
+  channel: pb.SalesChannel,
+  field: string,
+  v: MappingViolations,
+): SalesChannel | undefined {
   if (channel === pb.SalesChannel.SALES_CHANNEL_UNSPECIFIED) return undefined;
   const mapped = SALES_CHANNEL_TO_DOMAIN[channel];
   if (!mapped) v.add(field, 'unknown sales channel');
@@ -80,7 +92,11 @@ export function salesChannelFilterFromPb(channel: pb.SalesChannel, field: string
 }
 
 /** A proto status filter; UNSPECIFIED means no filter. */
-export function statusFilterFromPb(status: pb.ProductStatus, field: string, v: MappingViolations): ProductStatus | undefined {
+export function statusFilterFromPb(
+  status: pb.ProductStatus,
+  field: string,
+  v: MappingViolations,
+): ProductStatus | undefined {
   if (status === pb.ProductStatus.PRODUCT_STATUS_UNSPECIFIED) return undefined;
   const mapped = STATUS_TO_DOMAIN[status];
   if (!mapped) v.add(field, 'unknown product status');
@@ -92,12 +108,10 @@ function skuFromPb(sku: pb.Sku, field: string, v: MappingViolations): Sku {
     code: sku.code,
     name: sku.name,
     attributes: { ...sku.attributes },
-    prices: sku.prices.map(
-      (p, j): ChannelPrice => ({
-        channel: priceChannelFromPb(p.channel, `${field}.prices[${j}].channel`, v),
-        price: moneyFromPb(p.price, `${field}.prices[${j}].price`, v),
-      }),
-    ),
+    prices: sku.prices.map((p, j): ChannelPrice => ({
+      channel: priceChannelFromPb(p.channel, `${field}.prices[${j}].channel`, v),
+      price: moneyFromPb(p.price, `${field}.prices[${j}].price`, v),
+    })),
     sellableChannels: sku.sellableChannels.map((c, j) => {
       const mapped = SALES_CHANNEL_TO_DOMAIN[c];
       if (!mapped) v.add(`${field}.sellable_channels[${j}]`, 'must be ONLINE, IN_STORE or STORE_KIOSK');
@@ -109,7 +123,11 @@ function skuFromPb(sku: pb.Sku, field: string, v: MappingViolations): Sku {
 }
 
 /** ProductInput from the wire; a missing message is an empty input (the domain then names the missing fields). */
-export function productInputFromPb(input: pb.ProductInput | undefined, field: string, v: MappingViolations): ProductInput {
+export function productInputFromPb(
+  input: pb.ProductInput | undefined,
+  field: string,
+  v: MappingViolations,
+): ProductInput {
   const p = input ?? pb.ProductInput.fromPartial({});
   return {
     name: p.name,

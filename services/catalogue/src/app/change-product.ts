@@ -21,7 +21,11 @@ async function change(
   content: unknown,
   apply: (product: Product, now: Date) => CatalogueEvent[],
 ): Promise<ProductState> {
-  const key = requestKey(request.requestId, { productId: request.productId, version: request.expectedVersion, content });
+  const key = requestKey(request.requestId, {
+    productId: request.productId,
+    version: request.expectedVersion,
+    content,
+  });
   const violations = [];
   if (request.productId.length === 0 || request.productId.length > 64) {
     violations.push({ field: 'product_id', description: 'must be 1..64 characters' });
@@ -43,7 +47,10 @@ export async function updateProduct(
   const unknown = request.fields.filter((f) => !(UPDATABLE_FIELDS as readonly string[]).includes(f));
   if (unknown.length > 0) {
     throw CatalogueError.invalid([
-      { field: 'update_mask', description: `unknown field(s) ${unknown.join(', ')}; allowed: ${UPDATABLE_FIELDS.join(', ')}` },
+      {
+        field: 'update_mask',
+        description: `unknown field(s) ${unknown.join(', ')}; allowed: ${UPDATABLE_FIELDS.join(', ')}`,
+      },
     ]);
   }
   const fields = [...new Set(request.fields)] as UpdatableField[];
@@ -65,6 +72,11 @@ export async function activateProduct(deps: Deps, request: ChangeRequest): Promi
 }
 
 /** DiscontinueProduct: → DISCONTINUED, for good. */
-export async function discontinueProduct(deps: Deps, request: ChangeRequest & { reason: string }): Promise<ProductState> {
-  return change(deps, request, { op: 'discontinue', reason: request.reason }, (p, now) => p.discontinue(request.reason, now));
+export async function discontinueProduct(
+  deps: Deps,
+  request: ChangeRequest & { reason: string },
+): Promise<ProductState> {
+  return change(deps, request, { op: 'discontinue', reason: request.reason }, (p, now) =>
+    p.discontinue(request.reason, now),
+  );
 }

@@ -9,7 +9,9 @@ export const PAGE = { default: 50, max: 200 } as const;
 export function pageSize(requested: number): number {
   if (requested === 0) return PAGE.default;
   if (!Number.isInteger(requested) || requested < 1 || requested > PAGE.max) {
-    throw CatalogueError.invalid([{ field: 'page.page_size', description: `must be 1..${PAGE.max} (0 for ${PAGE.default})` }]);
+    throw CatalogueError.invalid([
+      { field: 'page.page_size', description: `must be 1..${PAGE.max} (0 for ${PAGE.default})` },
+    ]);
   }
   return requested;
 }

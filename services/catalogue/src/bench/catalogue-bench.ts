@@ -34,7 +34,12 @@ interface Result {
   p99: number;
 }
 
-async function runLoad(name: string, total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Result> {
+async function runLoad(
+  name: string,
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<Result> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
@@ -55,7 +60,9 @@ async function runLoad(name: string, total: number, concurrency: number, op: (i:
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
   const result = { name, ops: total, errors, seconds, p50: pct(50), p99: pct(99) };
-  process.stderr.write(`[bench] ${name}: ${(total / seconds).toFixed(0)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms errors ${errors}\n`);
+  process.stderr.write(
+    `[bench] ${name}: ${(total / seconds).toFixed(0)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms errors ${errors}\n`,
+  );
   return result;
 }
 
@@ -72,7 +79,9 @@ function input(i: number, run: string): ProductInput {
         code: `B-${run}-${i}`,
         name: 'default',
         attributes: {},
-        prices: [{ channel: PriceChannel.PRICE_CHANNEL_ONLINE, price: { currencyCode: 'CNY', amountMinor: String(1000 + i) } }],
+        prices: [
+          { channel: PriceChannel.PRICE_CHANNEL_ONLINE, price: { currencyCode: 'CNY', amountMinor: String(1000 + i) } },
+        ],
         sellableChannels: [SalesChannel.SALES_CHANNEL_ONLINE],
         barcode: '',
         imageUrls: [],
@@ -87,7 +96,9 @@ async function rawDatabase(run: string): Promise<Result[]> {
   const col = db.collection<{ _id: string; version: number; name: string; payload: string }>('docs');
   const payload = 'x'.repeat(1500); // about the size of a product document with its outbox entry
   const results = [
-    await runLoad('raw insertOne (FerretDB/Mongo)', RAW_OPS, CONCURRENCY, (i) => col.insertOne({ _id: `d${i}`, version: 1, name: `n${i}`, payload })),
+    await runLoad('raw insertOne (FerretDB/Mongo)', RAW_OPS, CONCURRENCY, (i) =>
+      col.insertOne({ _id: `d${i}`, version: 1, name: `n${i}`, payload }),
+    ),
     await runLoad('raw conditional updateOne (version check)', RAW_OPS, CONCURRENCY, (i) =>
       col.updateOne({ _id: `d${i}`, version: 1 }, { $set: { version: 2, name: `m${i}` } }),
     ),
@@ -103,30 +114,42 @@ async function main(): Promise<void> {
   const dbName = `bench_catalogue_${run}`;
   const bin = path.join(__dirname, '..', 'bin.js');
   const child = spawn(process.execPath, [bin], {
-    env: { ...env, GRPC_PORT: '0', MONGO_URL, MONGO_DB: dbName, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: `bench-${run}.`, LOG_LEVEL: 'info' },
+    env: {
+      ...env,
+      GRPC_PORT: '0',
+      MONGO_URL,
+      MONGO_DB: dbName,
+      KAFKA_BROKERS,
+      KAFKA_TOPIC_PREFIX: `bench-${run}.`,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       buffer += d.toString();
       const m = /"port":(\d+)[^\n]*"msg":"gRPC server listening"/.exec(buffer);
       if (m) resolve(Number(m[1]));
     });
     child.on('exit', (code) => reject(new Error(`catalogue exited with ${code}`)));
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   const raw = new CatalogueServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   const client = asyncClient(raw, CatalogueServiceService);
   const ids: string[] = [];
 
-  process.stderr.write(`[bench] catalogue on 127.0.0.1:${port}; concurrency ${CONCURRENCY}; ${CREATES} creates, ${GETS} gets, ${RAW_OPS} raw ops\n`);
+  process.stderr.write(
+    `[bench] catalogue on 127.0.0.1:${port}; concurrency ${CONCURRENCY}; ${CREATES} creates, ${GETS} gets, ${RAW_OPS} raw ops\n`,
+  );
   const rawResults = await rawDatabase(run);
   const creates = await runLoad('gRPC CreateProduct', CREATES, CONCURRENCY, async (i) => {
     const { product } = await client.createProduct({ requestId: `bench-${run}-${i}`, product: input(i, run) });
     ids.push(product!.id);
   });
-  const gets = await runLoad('gRPC GetProduct', GETS, CONCURRENCY, (i) => client.getProduct({ productId: ids[i % ids.length]! }));
+  const gets = await runLoad('gRPC GetProduct', GETS, CONCURRENCY, (i) =>
+    client.getProduct({ productId: ids[i % ids.length]! }),
+  );
   raw.close();
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
@@ -135,7 +158,10 @@ async function main(): Promise<void> {
   await cleanup.close();
 
   const rows = [creates, gets, ...rawResults]
-    .map((r) => `| ${r.name} | ${(r.ops / r.seconds).toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`)
+    .map(
+      (r) =>
+        `| ${r.name} | ${(r.ops / r.seconds).toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`,
+    )
     .join('\n');
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const report = `### Catalogue, ${new Date().toISOString().slice(0, 10)}

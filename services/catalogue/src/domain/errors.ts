@@ -1,11 +1,6 @@
 /** The closed set of ways a catalogue operation can fail; adapters map each kind to a transport status. */
 export type CatalogueErrorKind =
-  | 'invalid-argument'
-  | 'not-found'
-  | 'already-exists'
-  | 'failed-precondition'
-  | 'aborted'
-  | 'unavailable';
+  'invalid-argument' | 'not-found' | 'already-exists' | 'failed-precondition' | 'aborted' | 'unavailable';
 
 /** A field of the request at fault, named by its API path (e.g. "product.skus[0].code"). */
 export interface Violation {

@@ -28,7 +28,9 @@ export function isCurrency(code: string): boolean {
 }
 
 /** Why an amount is not acceptable as a price, or undefined if it is. */
-export function priceProblem(money: Money): { field: 'currency_code' | 'amount_minor'; description: string } | undefined {
+export function priceProblem(
+  money: Money,
+): { field: 'currency_code' | 'amount_minor'; description: string } | undefined {
   if (!isCurrency(money.currency)) {
     return { field: 'currency_code', description: `"${money.currency}" is not an ISO 4217 currency code` };
   }

@@ -48,10 +48,32 @@ describe('Product', () => {
   it.each([
     ['empty name', input({ name: '  ' }), 'product.name'],
     ['10 MB name', input({ name: 'x'.repeat(10 * 1024 * 1024) }), 'product.name'],
-    ['negative price', input({ skus: [{ ...input().skus[0]!, prices: [{ channel: 'ONLINE', price: { currency: 'CNY', amountMinor: -1 } }] }] }), 'product.skus[0].prices[0].price.amount_minor'],
-    ['fractional price', input({ skus: [{ ...input().skus[0]!, prices: [{ channel: 'ONLINE', price: { currency: 'CNY', amountMinor: 12.5 } }] }] }), 'product.skus[0].prices[0].price.amount_minor'],
-    ['unknown currency', input({ skus: [{ ...input().skus[0]!, prices: [{ channel: 'ONLINE', price: { currency: 'XYZ', amountMinor: 100 } }] }] }), 'product.skus[0].prices[0].price.currency_code'],
-    ['duplicate SKU in the product', input({ skus: [input().skus[0]!, { ...input().skus[0]!, barcode: '' }] }), 'product.skus[1].code'],
+    [
+      'negative price',
+      input({
+        skus: [{ ...input().skus[0]!, prices: [{ channel: 'ONLINE', price: { currency: 'CNY', amountMinor: -1 } }] }],
+      }),
+      'product.skus[0].prices[0].price.amount_minor',
+    ],
+    [
+      'fractional price',
+      input({
+        skus: [{ ...input().skus[0]!, prices: [{ channel: 'ONLINE', price: { currency: 'CNY', amountMinor: 12.5 } }] }],
+      }),
+      'product.skus[0].prices[0].price.amount_minor',
+    ],
+    [
+      'unknown currency',
+      input({
+        skus: [{ ...input().skus[0]!, prices: [{ channel: 'ONLINE', price: { currency: 'XYZ', amountMinor: 100 } }] }],
+      }),
+      'product.skus[0].prices[0].price.currency_code',
+    ],
+    [
+      'duplicate SKU in the product',
+      input({ skus: [input().skus[0]!, { ...input().skus[0]!, barcode: '' }] }),
+      'product.skus[1].code',
+    ],
     ['no SKU', input({ skus: [] }), 'product.skus'],
     ['bad category', input({ categories: ['Food//Tea'] }), 'product.categories[0]'],
     ['bad image URL', input({ imageUrls: ['javascript:alert(1)'] }), 'product.image_urls[0]'],
@@ -68,12 +90,18 @@ describe('Product', () => {
 
   it('updates only the masked fields, bumps the version, and announces price changes', () => {
     const { product } = Product.create('p1', input(), now);
-    const skus = [{ ...input().skus[0]!, prices: [{ channel: 'ONLINE' as const, price: { currency: 'CNY', amountMinor: 5900 } }] }];
+    const skus = [
+      { ...input().skus[0]!, prices: [{ channel: 'ONLINE' as const, price: { currency: 'CNY', amountMinor: 5900 } }] },
+    ];
     const events = product.update(input({ name: 'ignored', skus }), ['skus'], later);
     expect(product.version).toBe(2);
     expect(product.snapshot().name).toBe('Oolong tea 250 g');
     expect(events.map((e) => e.type)).toEqual(['PriceChanged', 'ProductUpdated']);
-    expect(events[0]).toMatchObject({ previousPrice: { amountMinor: 6800 }, price: { amountMinor: 5900 }, productVersion: 2 });
+    expect(events[0]).toMatchObject({
+      previousPrice: { amountMinor: 6800 },
+      price: { amountMinor: 5900 },
+      productVersion: 2,
+    });
   });
 
   it('changes nothing when an update changes nothing', () => {
@@ -86,10 +114,17 @@ describe('Product', () => {
     const { product } = Product.create('p1', input(), now);
     const events = product.setPrice('TEA-OOL-250', 'STORE', { currency: 'CNY', amountMinor: 6500 }, later);
     expect(events).toEqual([
-      expect.objectContaining({ type: 'PriceChanged', channel: 'STORE', previousPrice: undefined, price: { currency: 'CNY', amountMinor: 6500 } }),
+      expect.objectContaining({
+        type: 'PriceChanged',
+        channel: 'STORE',
+        previousPrice: undefined,
+        price: { currency: 'CNY', amountMinor: 6500 },
+      }),
     ]);
     expect(product.setPrice('TEA-OOL-250', 'STORE', { currency: 'CNY', amountMinor: 6500 }, later)).toEqual([]);
-    expect(violationsOf(() => product.setPrice('NOPE', 'STORE', { currency: 'CNY', amountMinor: 1 }, later)).fields).toEqual(['sku_code']);
+    expect(
+      violationsOf(() => product.setPrice('NOPE', 'STORE', { currency: 'CNY', amountMinor: 1 }, later)).fields,
+    ).toEqual(['sku_code']);
   });
 
   it('runs draft → active → discontinued and refuses illegal transitions without changing anything', () => {
@@ -98,10 +133,18 @@ describe('Product', () => {
     expect(product.status).toBe('ACTIVE');
     expect(violationsOf(() => product.activate(later)).kind).toBe('failed-precondition');
     expect(product.discontinue('end of range', later)).toEqual([
-      { type: 'ProductDiscontinued', productId: 'p1', skuCodes: ['TEA-OOL-250'], reason: 'end of range', productVersion: 3 },
+      {
+        type: 'ProductDiscontinued',
+        productId: 'p1',
+        skuCodes: ['TEA-OOL-250'],
+        reason: 'end of range',
+        productVersion: 3,
+      },
     ]);
     const before = product.snapshot();
-    expect(violationsOf(() => product.setPrice('TEA-OOL-250', 'ONLINE', { currency: 'CNY', amountMinor: 1 }, later)).kind).toBe('failed-precondition');
+    expect(
+      violationsOf(() => product.setPrice('TEA-OOL-250', 'ONLINE', { currency: 'CNY', amountMinor: 1 }, later)).kind,
+    ).toBe('failed-precondition');
     expect(violationsOf(() => product.update(input(), ['name'], later)).kind).toBe('failed-precondition');
     expect(product.snapshot()).toEqual(before);
   });

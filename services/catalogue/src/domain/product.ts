@@ -38,7 +38,15 @@ export interface ProductInput {
 }
 
 /** The fields of ProductInput an update may name. */
-export const UPDATABLE_FIELDS = ['name', 'description', 'brand', 'categories', 'attributes', 'image_urls', 'skus'] as const;
+export const UPDATABLE_FIELDS = [
+  'name',
+  'description',
+  'brand',
+  'categories',
+  'attributes',
+  'image_urls',
+  'skus',
+] as const;
 export type UpdatableField = (typeof UPDATABLE_FIELDS)[number];
 
 /** A product's full state, as stored and as published. */
@@ -142,13 +150,18 @@ export class Product {
     assertValid(validateProductInput(next, 'product'));
     const before = this.state;
     this.state = { ...before, ...next, version: before.version + 1, updatedAt: now };
-    const changed = fields.filter((f) => JSON.stringify(fieldValue(before, f)) !== JSON.stringify(fieldValue(this.state, f)));
+    const changed = fields.filter(
+      (f) => JSON.stringify(fieldValue(before, f)) !== JSON.stringify(fieldValue(this.state, f)),
+    );
     if (changed.length === 0) {
       // Nothing actually changed: keep the version, publish nothing.
       this.state = before;
       return [];
     }
-    return [...this.priceEvents(before), { type: 'ProductUpdated', product: this.snapshot(), changedFields: [...changed] }];
+    return [
+      ...this.priceEvents(before),
+      { type: 'ProductUpdated', product: this.snapshot(), changedFields: [...changed] },
+    ];
   }
 
   /** Sets one SKU's price for one channel and currency. */
@@ -158,7 +171,9 @@ export class Product {
     if (problem) throw CatalogueError.invalid([{ field: `price.${problem.field}`, description: problem.description }]);
     const sku = this.state.skus.find((s) => s.code === skuCode);
     if (!sku) {
-      throw CatalogueError.invalid([{ field: 'sku_code', description: `product "${this.id}" has no SKU "${skuCode}"` }]);
+      throw CatalogueError.invalid([
+        { field: 'sku_code', description: `product "${this.id}" has no SKU "${skuCode}"` },
+      ]);
     }
     const existing = sku.prices.find((p) => p.channel === channel && p.price.currency === price.currency);
     if (existing && sameMoney(existing.price, price)) return [];
@@ -166,7 +181,9 @@ export class Product {
     if (existing) existing.price = { ...price };
     else {
       if (sku.prices.length >= LIMITS.pricesPerSku) {
-        throw CatalogueError.invalid([{ field: 'sku_code', description: `at most ${LIMITS.pricesPerSku} prices per SKU` }]);
+        throw CatalogueError.invalid([
+          { field: 'sku_code', description: `at most ${LIMITS.pricesPerSku} prices per SKU` },
+        ]);
       }
       sku.prices.push({ channel, price: { ...price } });
     }
@@ -272,7 +289,10 @@ export function validateProductInput(input: ProductInput, prefix: string): Viola
   else
     input.categories.forEach((c, i) => {
       if (c.length > LIMITS.categoryPath || !CATEGORY.test(c)) {
-        at(`categories[${i}]`, 'must be a lower-case path like "food/snacks" (a-z, 0-9, "-", "/"), at most 200 characters');
+        at(
+          `categories[${i}]`,
+          'must be a lower-case path like "food/snacks" (a-z, 0-9, "-", "/"), at most 200 characters',
+        );
       }
     });
   checkAttributes(input.attributes, 'attributes', at);
@@ -322,7 +342,8 @@ function checkAttributes(attrs: Record<string, string>, field: string, at: (f: s
   const keys = Object.keys(attrs);
   if (keys.length > LIMITS.attributes) return at(field, `at most ${LIMITS.attributes} attributes`);
   for (const k of keys) {
-    if (k.length === 0 || k.length > LIMITS.attributeKey) at(`${field}["${k.slice(0, 64)}"]`, 'key must be 1..64 characters');
+    if (k.length === 0 || k.length > LIMITS.attributeKey)
+      at(`${field}["${k.slice(0, 64)}"]`, 'key must be 1..64 characters');
     else if ((attrs[k] ?? '').length > LIMITS.attributeValue) {
       at(`${field}["${k}"]`, `value must be at most ${LIMITS.attributeValue} characters`);
     }

@@ -9,7 +9,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment once, at boot, into a typed, deeply frozen object; lists every problem at once. */
-export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): Readonly<z.infer<S>> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): Readonly<z.infer<S>> {
   const result = schema.safeParse(env);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
@@ -32,16 +35,16 @@ export const env = {
     z
       .string()
       .transform((s) => s.split(',').map((p) => p.trim()))
-      .refine((l) => l.length > 0 && l.every((p) => p.length > 0), 'must be a comma-separated list of non-empty values'),
+      .refine(
+        (l) => l.length > 0 && l.every((p) => p.length > 0),
+        'must be a comma-separated list of non-empty values',
+      ),
   /** A TCP port, 0 meaning "any free port" (tests). */
   port: () => z.coerce.number().int().min(0).max(65535),
   /** A positive integer of milliseconds. */
   millis: () => z.coerce.number().int().min(0),
   /** "true"/"false"/"1"/"0". */
-  bool: () =>
-    z
-      .enum(['true', 'false', '1', '0'])
-      .transform((v) => v === 'true' || v === '1'),
+  bool: () => z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 };
 

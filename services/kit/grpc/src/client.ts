@@ -1,6 +1,9 @@
 import type { Client, Metadata, ServiceDefinition, ServiceError } from '@grpc/grpc-js';
 
-type Unary<D> = D extends { requestSerialize: (value: infer Req) => Buffer; responseDeserialize: (bytes: Buffer) => infer Res }
+type Unary<D> = D extends {
+  requestSerialize: (value: infer Req) => Buffer;
+  responseDeserialize: (bytes: Buffer) => infer Res;
+}
   ? (request: Req, options?: { metadata?: Metadata; deadlineMs?: number }) => Promise<Res>
   : never;
 

@@ -50,7 +50,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   for (const s of options.services) server.addService(s.definition, s.implementation);
 
   const names = options.services.map((s) => s.name);
-  const health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])) });
+  const health = new HealthImplementation({
+    '': 'NOT_SERVING',
+    ...Object.fromEntries(names.map((n) => [n, 'NOT_SERVING'])),
+  });
   health.addToServer(server);
 
   if (options.descriptorSetPath) {

@@ -35,7 +35,9 @@ export function isDuplicateKeyError(error: unknown): boolean {
 }
 
 /** Which server speaks on the connection: FerretDB reports its own version in buildInfo. */
-export async function serverFlavour(connection: Connection): Promise<{ kind: 'mongodb' | 'ferretdb'; version: string }> {
+export async function serverFlavour(
+  connection: Connection,
+): Promise<{ kind: 'mongodb' | 'ferretdb'; version: string }> {
   const db = connection.db;
   if (!db) throw new Error('Mongo connection is not open');
   const info = await db.admin().command({ buildInfo: 1 });

@@ -19,7 +19,9 @@ export function testInfra(): TestInfra {
   const brokers = process.env.KAFKA_BROKERS;
   const mongoUrl = process.env.MONGO_URL;
   if (!brokers || !mongoUrl) {
-    throw new Error('KAFKA_BROKERS and MONGO_URL are not set: run integration tests through jest (test/global-setup.ts)');
+    throw new Error(
+      'KAFKA_BROKERS and MONGO_URL are not set: run integration tests through jest (test/global-setup.ts)',
+    );
   }
   return {
     kafkaBrokers: brokers.split(',').map((b) => b.trim()),
