@@ -20,7 +20,8 @@ const schema = z.object({
   SHUTDOWN_DRAIN_DELAY_MS: env.millis().default(0),
   /** After SIGTERM: how long in-flight calls may take before they are cancelled. */
   SHUTDOWN_GRACE_MS: env.millis().default(20_000),
-  OUTBOX_POLL_INTERVAL_MS: env.millis().default(250),
+  /** Idle poll for unsent events (other replicas' writes, crash leftovers); this process's own writes kick the relay at once. */
+  OUTBOX_POLL_INTERVAL_MS: env.millis().default(1000),
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none', 'memory']).default('none'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
   OTEL_SERVICE_NAME: z.string().default('catalogue'),
