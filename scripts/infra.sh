@@ -50,7 +50,7 @@ wait_port() { # name port seconds log
 # ---------- FerretDB ----------
 ferretdb_bin() {
   local hash
-  hash="$(cat "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE/ferretdb/main.go" | sha256sum | cut -c1-12)"
+  hash="$(cat "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE"/ferretdb/*.go | sha256sum | cut -c1-12)"
   echo "$CACHE/bin/ferretdb-$hash"
 }
 
@@ -71,7 +71,7 @@ start_ferretdb() {
   if port_open "$MONGO_PORT"; then say "127.0.0.1:$MONGO_PORT already answers (not started by this script); using it"; return 0; fi
   build_ferretdb
   mkdir -p "$DATA/ferretdb" "$LOGS" "$RUN"
-  setsid nohup "$(ferretdb_bin)" -listen "127.0.0.1:$MONGO_PORT" -data "$DATA/ferretdb" -log-level warn \
+  setsid nohup "$(ferretdb_bin)" -listen "127.0.0.1:$MONGO_PORT" -data "$DATA/ferretdb" -log-level error \
     >>"$LOGS/ferretdb.log" 2>&1 </dev/null &
   echo $! >"$RUN/ferretdb.pid"
   wait_port ferretdb "$MONGO_PORT" 60 "$LOGS/ferretdb.log"

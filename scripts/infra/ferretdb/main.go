@@ -1,5 +1,10 @@
 // Command ferretdb runs an embedded FerretDB (MongoDB wire protocol on SQLite files) for local runs and tests.
 // It exists because no mongod binary can be installed on the project's build machines; see docs/infrastructure.md.
+//
+// FerretDB 1.24's SQLite handler reads and rewrites a document in separate steps, so two concurrent updates of
+// one document can both match a version condition, or lose an $inc. The services rely on single-document updates
+// being atomic (as they are on MongoDB), so this command puts a small wire-protocol proxy in front of FerretDB that
+// runs write commands one at a time (see write-gate.go). Reads pass through untouched.
 package main
 
 import (
@@ -7,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -22,6 +28,7 @@ func main() {
 	// WAL with synchronous=NORMAL: a commit survives a crash of any process (the tests kill -9 services, never the
 	// machine) without an fsync per write, which FULL does and which caps writes at the disk's flush rate.
 	sqliteParams := flag.String("sqlite-params", "_pragma=synchronous(normal)", "extra SQLite URI parameters")
+	serialWrites := flag.Bool("serial-writes", true, "run write commands one at a time so single-document updates are atomic")
 	flag.Parse()
 
 	if *dataDir == "" {
@@ -45,8 +52,17 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	listener := ferretdb.ListenerConfig{TCP: *listen}
+	var socket string
+	if *serialWrites {
+		// FerretDB itself listens on a private Unix socket; the gate owns the TCP address.
+		socket = filepath.Join(os.TempDir(), fmt.Sprintf("o2o-ferretdb-%d.sock", os.Getpid()))
+		_ = os.Remove(socket)
+		listener = ferretdb.ListenerConfig{Unix: socket}
+	}
+
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  listener,
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/?" + *sqliteParams,
@@ -59,7 +75,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	logger.Warn("ferretdb listening", "addr", *listen, "data", abs)
+	if *serialWrites {
+		tcp, err := net.Listen("tcp", *listen)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
+			os.Exit(1)
+		}
+		defer os.Remove(socket)
+		go serveWriteGate(ctx, tcp, socket, logger)
+	}
+
+	// Printed whatever the log level: FerretDB logs every failed command at warn, so the scripts run it at error.
+	fmt.Fprintf(os.Stderr, "ferretdb listening on %s (data %s, serial writes %v)\n", *listen, abs, *serialWrites)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
 		os.Exit(1)
