@@ -18,13 +18,15 @@ generate() { # target folder
   rm -rf "$target/src/gen" && mkdir -p "$target/src" "$target/descriptors"
   mv "$tmp/../services/contracts/src/gen" "$target/src/gen" 2>/dev/null || mv "$tmp/services/contracts/src/gen" "$target/src/gen"
   (cd proto && "$BUF" build -o "$target/descriptors/o2o.binpb")
+  # grpc.health.v1 as its package ships it, so reflection can describe the health service too.
+  "$BUF" build "$ROOT/node_modules/grpc-health-check/proto" -o "$target/descriptors/grpc-health.binpb"
   rm -rf "$tmp"
 }
 
 if [[ "${1:-}" == "--check" ]]; then
   work="$(mktemp -d)"
   generate "$work"
-  if ! diff -r "$OUT/src/gen" "$work/src/gen" >/dev/null || ! cmp -s "$OUT/descriptors/o2o.binpb" "$work/descriptors/o2o.binpb"; then
+  if ! diff -r "$OUT/src/gen" "$work/src/gen" >/dev/null || ! diff -r "$OUT/descriptors" "$work/descriptors" >/dev/null; then
     diff -r "$OUT/src/gen" "$work/src/gen" | head -40 >&2 || true
     echo "[gen] generated code is stale: run 'npm run gen' and commit the result" >&2
     rm -rf "$work"; exit 1
@@ -33,5 +35,5 @@ if [[ "${1:-}" == "--check" ]]; then
   echo "[gen] generated code is up to date"
 else
   generate "$OUT"
-  echo "[gen] wrote services/contracts/src/gen and services/contracts/descriptors/o2o.binpb"
+  echo "[gen] wrote services/contracts/src/gen and services/contracts/descriptors/"
 fi

@@ -1,4 +1,4 @@
-import { descriptorSetPath } from '@o2o/contracts';
+import { reflectionDescriptorSets } from '@o2o/contracts';
 import { type InFlight, runMain, startGrpcServer, stopOnSignals } from '@o2o/kit-grpc';
 import { createKafkaClient, type EventProducer } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
@@ -71,7 +71,7 @@ export async function start(
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
     logger,
-    descriptorSetPath: descriptorSetPath(),
+    descriptorSets: reflectionDescriptorSets(),
   });
   server.setServing(true);
 

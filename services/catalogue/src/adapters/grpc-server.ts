@@ -8,7 +8,13 @@ import type { PageRequest } from '@o2o/contracts/gen/o2o/common/v1/paging';
 import { errorMapper, type InFlight, pageToken, type ServedService, type StatusTable, unary } from '@o2o/kit-grpc';
 import type { Logger } from '@o2o/kit-log';
 import { createProduct } from '../app/create-product';
-import { activateProduct, discontinueProduct, setPrice, updateProduct } from '../app/change-product';
+import {
+  activateProduct,
+  type ChangeRequest,
+  discontinueProduct,
+  setPrice,
+  updateProduct,
+} from '../app/change-product';
 import type { Clock, Page, ProductRepository } from '../app/ports';
 import { batchGetSkus, getProduct, listProducts, pageSize, searchProducts } from '../app/queries';
 import { CatalogueError, type CatalogueErrorKind, isCatalogueError } from '../domain/errors';
@@ -63,63 +69,37 @@ export function catalogueGrpcService(deps: {
     updateProduct: wrap(async (req) => {
       const v = new MappingViolations();
       const input = productInputFromPb(req.product, 'product', v);
-      const expectedVersion = versionFromPb(req.expectedVersion, 'expected_version', v);
+      const target = changeTarget(req, v);
       const fields = req.updateMask ?? [];
       // Only the masked fields' values matter: problems in fields not being updated are not the caller's concern.
       const relevant = v.list.filter(
         (x) => fields.some((f) => x.field.startsWith(`product.${f}`)) || !x.field.startsWith('product.'),
       );
       if (relevant.length > 0) throw CatalogueError.invalid(relevant);
-      return written(
-        await updateProduct(deps, {
-          requestId: req.requestId,
-          productId: req.productId,
-          expectedVersion,
-          input,
-          fields,
-        }),
-      );
+      return written(await updateProduct(deps, { ...target, input, fields }));
     }),
 
     setPrice: wrap(async (req) => {
       const v = new MappingViolations();
-      const expectedVersion = versionFromPb(req.expectedVersion, 'expected_version', v);
+      const target = changeTarget(req, v);
       const channel = priceChannelFromPb(req.channel, 'channel', v);
       const price = moneyFromPb(req.price, 'price', v);
       v.check();
-      return written(
-        await setPrice(deps, {
-          requestId: req.requestId,
-          productId: req.productId,
-          expectedVersion,
-          skuCode: req.skuCode,
-          channel,
-          price,
-        }),
-      );
+      return written(await setPrice(deps, { ...target, skuCode: req.skuCode, channel, price }));
     }),
 
     activateProduct: wrap(async (req) => {
       const v = new MappingViolations();
-      const expectedVersion = versionFromPb(req.expectedVersion, 'expected_version', v);
+      const target = changeTarget(req, v);
       v.check();
-      return written(
-        await activateProduct(deps, { requestId: req.requestId, productId: req.productId, expectedVersion }),
-      );
+      return written(await activateProduct(deps, target));
     }),
 
     discontinueProduct: wrap(async (req) => {
       const v = new MappingViolations();
-      const expectedVersion = versionFromPb(req.expectedVersion, 'expected_version', v);
+      const target = changeTarget(req, v);
       v.check();
-      return written(
-        await discontinueProduct(deps, {
-          requestId: req.requestId,
-          productId: req.productId,
-          expectedVersion,
-          reason: req.reason,
-        }),
-      );
+      return written(await discontinueProduct(deps, { ...target, reason: req.reason }));
     }),
 
     getProduct: wrap(async (req) => ({ product: productToPb(await getProduct(deps, req.productId)) })),
@@ -159,6 +139,18 @@ export function catalogueGrpcService(deps: {
   };
 
   return { name: 'o2o.catalogue.v1.CatalogueService', definition: CatalogueServiceService, implementation };
+}
+
+/** The part every change request shares: the client's key, the product, the version it last read. */
+function changeTarget(
+  req: { requestId: string; productId: string; expectedVersion: string },
+  v: MappingViolations,
+): ChangeRequest {
+  return {
+    requestId: req.requestId,
+    productId: req.productId,
+    expectedVersion: versionFromPb(req.expectedVersion, 'expected_version', v),
+  };
 }
 
 function readPage(page: PageRequest | undefined, filters: unknown): { size: number; after?: string } {

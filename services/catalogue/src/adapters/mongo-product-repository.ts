@@ -3,7 +3,7 @@ import { isDuplicateKeyError } from '@o2o/kit-mongo';
 import { type OutboxEntry } from '@o2o/kit-outbox';
 import type { Collection, Filter } from 'mongodb';
 import { keyReused } from '../app/request-key';
-import type { Page, ProductRepository, RequestKey, SkuView, StoredProduct } from '../app/ports';
+import type { Page, ProductRepository, SkuView, StoredProduct } from '../app/ports';
 import { CatalogueError, type Violation } from '../domain/errors';
 import type { CatalogueEvent } from '../domain/events';
 import { Product, type ProductState, type Sku } from '../domain/product';
@@ -34,7 +34,6 @@ export interface ProductDocument {
   createRequest: { id: string; hash: string };
   recentRequests: { id: string; hash: string }[];
   outbox: OutboxEntry[];
-  outboxLeaseUntil?: Date;
 }
 
 interface StoredSku extends Omit<Sku, 'attributes'> {
@@ -317,5 +316,3 @@ function pairs(record: Record<string, string>): { k: string; v: string }[] {
 function record(list: { k: string; v: string }[]): Record<string, string> {
   return Object.fromEntries(list.map(({ k, v }) => [k, v]));
 }
-
-export type { RequestKey };

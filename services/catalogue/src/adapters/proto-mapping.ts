@@ -13,18 +13,10 @@ import type {
   Sku,
 } from '../domain/product';
 
-const PRICE_CHANNEL_TO_DOMAIN: Partial<Record<pb.PriceChannel, PriceChannel>> = {
-  [pb.PriceChannel.PRICE_CHANNEL_ONLINE]: 'ONLINE',
-  [pb.PriceChannel.PRICE_CHANNEL_STORE]: 'STORE',
-};
+// One table per enum, domain → wire; the wire → domain direction is derived, so the two cannot drift apart.
 const PRICE_CHANNEL_TO_PB: Record<PriceChannel, pb.PriceChannel> = {
   ONLINE: pb.PriceChannel.PRICE_CHANNEL_ONLINE,
   STORE: pb.PriceChannel.PRICE_CHANNEL_STORE,
-};
-const SALES_CHANNEL_TO_DOMAIN: Partial<Record<pb.SalesChannel, SalesChannel>> = {
-  [pb.SalesChannel.SALES_CHANNEL_ONLINE]: 'ONLINE',
-  [pb.SalesChannel.SALES_CHANNEL_IN_STORE]: 'IN_STORE',
-  [pb.SalesChannel.SALES_CHANNEL_STORE_KIOSK]: 'STORE_KIOSK',
 };
 const SALES_CHANNEL_TO_PB: Record<SalesChannel, pb.SalesChannel> = {
   ONLINE: pb.SalesChannel.SALES_CHANNEL_ONLINE,
@@ -36,11 +28,13 @@ const STATUS_TO_PB: Record<ProductStatus, pb.ProductStatus> = {
   ACTIVE: pb.ProductStatus.PRODUCT_STATUS_ACTIVE,
   DISCONTINUED: pb.ProductStatus.PRODUCT_STATUS_DISCONTINUED,
 };
-const STATUS_TO_DOMAIN: Partial<Record<pb.ProductStatus, ProductStatus>> = {
-  [pb.ProductStatus.PRODUCT_STATUS_DRAFT]: 'DRAFT',
-  [pb.ProductStatus.PRODUCT_STATUS_ACTIVE]: 'ACTIVE',
-  [pb.ProductStatus.PRODUCT_STATUS_DISCONTINUED]: 'DISCONTINUED',
-};
+const PRICE_CHANNEL_TO_DOMAIN = inverse(PRICE_CHANNEL_TO_PB);
+const SALES_CHANNEL_TO_DOMAIN = inverse(SALES_CHANNEL_TO_PB);
+const STATUS_TO_DOMAIN = inverse(STATUS_TO_PB);
+
+function inverse<D extends string, P extends number>(table: Record<D, P>): Partial<Record<P, D>> {
+  return Object.fromEntries(Object.entries(table).map(([domain, wire]) => [wire, domain])) as Partial<Record<P, D>>;
+}
 
 /** Collects mapping problems (unset enums, unparsable numbers) so they are reported with the domain's own. */
 export class MappingViolations {

@@ -31,42 +31,30 @@ export function decodeFieldViolations(metadata: Metadata | undefined): FieldViol
   const raw = metadata?.get(STATUS_DETAILS_KEY)[0];
   if (!raw || typeof raw === 'string') return [];
   const violations: FieldViolation[] = [];
-  const status = new BinaryReader(raw);
-  while (status.pos < status.len) {
-    const tag = status.uint32();
-    if (tag >>> 3 !== 3) {
-      status.skip(tag & 7);
-      continue;
-    }
-    const any = new BinaryReader(status.bytes());
-    let typeUrl = '';
-    let value: Uint8Array = new Uint8Array();
-    while (any.pos < any.len) {
-      const t = any.uint32();
-      if (t >>> 3 === 1) typeUrl = any.string();
-      else if (t >>> 3 === 2) value = any.bytes();
-      else any.skip(t & 7);
-    }
-    if (typeUrl !== BAD_REQUEST_TYPE_URL) continue;
-    const badRequest = new BinaryReader(value);
-    while (badRequest.pos < badRequest.len) {
-      const t = badRequest.uint32();
-      if (t >>> 3 !== 1) {
-        badRequest.skip(t & 7);
-        continue;
-      }
-      const fv = new BinaryReader(badRequest.bytes());
-      const violation: FieldViolation = { field: '', description: '' };
-      while (fv.pos < fv.len) {
-        const ft = fv.uint32();
-        if (ft >>> 3 === 1) violation.field = fv.string();
-        else if (ft >>> 3 === 2) violation.description = fv.string();
-        else fv.skip(ft & 7);
-      }
-      violations.push(violation);
+  // Status.details (3) are Any { type_url (1), value (2) }; BadRequest.field_violations (1) are { field, description }.
+  for (const any of fieldsNumbered(raw, 3)) {
+    if (text(fieldsNumbered(any, 1)[0]) !== BAD_REQUEST_TYPE_URL) continue;
+    for (const fv of fieldsNumbered(fieldsNumbered(any, 2)[0] ?? new Uint8Array(), 1)) {
+      violations.push({ field: text(fieldsNumbered(fv, 1)[0]), description: text(fieldsNumbered(fv, 2)[0]) });
     }
   }
   return violations;
+}
+
+/** The values of one length-delimited field of a message, in order; other fields are skipped. */
+function fieldsNumbered(bytes: Uint8Array, field: number): Uint8Array[] {
+  const reader = new BinaryReader(bytes);
+  const out: Uint8Array[] = [];
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === field && (tag & 7) === 2) out.push(reader.bytes());
+    else reader.skip(tag & 7);
+  }
+  return out;
+}
+
+function text(bytes: Uint8Array | undefined): string {
+  return bytes ? new TextDecoder().decode(bytes) : '';
 }
 
 /** Trailing metadata carrying the violations, for a ServiceError. */

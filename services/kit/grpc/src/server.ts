@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { type ServiceDefinition, Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@o2o/kit-log';
+import { addReflection } from './reflection';
 
 /** One gRPC service to serve: its generated definition, the implementation, and its full name for health checks. */
 export interface ServedService {
@@ -21,8 +19,8 @@ export interface GrpcServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
   logger: Logger;
-  /** Binary FileDescriptorSet of the served protos, for server reflection (grpcurl without .proto files). */
-  descriptorSetPath?: string;
+  /** Binary FileDescriptorSets (as `buf build` writes them) of the served protos, for server reflection. */
+  descriptorSets?: string[];
   /** Largest accepted request, bytes (default 4 MiB). */
   maxReceiveMessageBytes?: number;
 }
@@ -56,11 +54,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   });
   health.addToServer(server);
 
-  if (options.descriptorSetPath) {
-    const served = loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath));
-    const healthDefinition = loadSync(healthProtoPath);
-    const pkg: PackageDefinition = { ...healthDefinition, ...served };
-    new ReflectionService(pkg).addToServer(server);
+  if (options.descriptorSets) {
+    addReflection(server, {
+      descriptorSets: options.descriptorSets,
+      services: [...names, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection'],
+    });
   }
 
   const port = await new Promise<number>((resolve, reject) => {
