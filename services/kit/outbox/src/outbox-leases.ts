@@ -1,8 +1,6 @@
 // Which relay may publish which aggregate document right now. The leases live in their own collection, one document
-// per leased aggregate with `_id` = the aggregate's `_id`, because a claim must be exclusive on FerretDB too: there a
-// conditional update (findOneAndUpdate on a lease field) is a read-then-write that two relays can both win, while a
-// duplicate `_id` insert is refused atomically. It also keeps the relay's writes off the aggregate documents
-// (FerretDB can lose a state change that races another write to the same document).
+// per leased aggregate with `_id` = the aggregate's `_id`: a duplicate `_id` insert is refused atomically on every
+// server (FerretDB without the project's write gate included), and claims never touch the aggregate documents.
 import type { mongo } from 'mongoose';
 
 /** An aggregate document id as the services store it. */
