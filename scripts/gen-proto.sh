@@ -9,6 +9,8 @@ source scripts/node-env.sh
 BUF="$ROOT/node_modules/.bin/buf"
 [[ -x "$BUF" ]] || { echo "[gen] run 'npm ci' first (node_modules/.bin/buf missing)" >&2; exit 1; }
 OUT="$ROOT/services/contracts"
+# One generation at a time: concurrent runs would replace each other's output folder.
+mkdir -p "$ROOT/.o2o" && exec 9>"$ROOT/.o2o/gen.lock" && flock 9
 
 generate() { # target folder
   local target="$1" tmp

@@ -13,6 +13,8 @@ export OTEL_NODE_RESOURCE_DETECTORS=env,host,os,process
 # service  gRPC port
 SERVICES=(
   "catalogue 50051"
+  "inventory 50052"
+  "payments 50054"
 )
 pids=()
 stop() {
