@@ -1,0 +1,115 @@
+import { status } from '@grpc/grpc-js';
+import type { PageRequest } from '@o2o/contracts/gen/o2o/common/v1/paging';
+import { PaymentsServiceService, type PaymentsServiceServer } from '@o2o/contracts/gen/o2o/payments/v1/payments';
+import { errorMapper, type InFlight, pageToken, type ServedService, type StatusTable, unary } from '@o2o/kit-grpc';
+import type { Logger } from '@o2o/kit-log';
+import { authorizePayment } from '../app/authorize-payment';
+import { capturePayment, type OperationResult, refundPayment, voidPayment } from '../app/change-payment';
+import type { Deps } from '../app/ports';
+import { getPayment, listPayments, pageSize } from '../app/queries';
+import { reconcilePayment } from '../app/wallet-outcome';
+import { isPaymentError, PaymentError, type PaymentErrorKind } from '../domain/errors';
+import { authorizeInputFromPb, entryToPb, MappingViolations, moneyFromPb, paymentToPb } from './proto-mapping';
+
+/** The one table from payments error kinds to gRPC statuses. */
+export const PAYMENTS_STATUS: StatusTable<PaymentErrorKind> = {
+  'invalid-argument': status.INVALID_ARGUMENT,
+  'not-found': status.NOT_FOUND,
+  'failed-precondition': status.FAILED_PRECONDITION,
+  aborted: status.ABORTED,
+  unavailable: status.UNAVAILABLE,
+  'resource-exhausted': status.RESOURCE_EXHAUSTED,
+};
+
+/** The PaymentsService implementation: maps the wire to use cases and back, nothing more. */
+export function paymentsGrpcService(
+  deps: Deps & {
+    logger: Logger;
+    inFlight?: InFlight;
+    /** Called after every successful write, to wake the outbox relay at once. */
+    afterWrite?: () => void;
+  },
+): ServedService {
+  const mapError = errorMapper(isPaymentError, PAYMENTS_STATUS, deps.logger);
+  const wrap = <Req, Res>(handler: (request: Req) => Promise<Res>) => unary(handler, mapError, deps.inFlight);
+  const operated = (result: OperationResult) => {
+    deps.afterWrite?.();
+    return { payment: paymentToPb(result.payment), entry: result.entry && entryToPb(result.entry) };
+  };
+
+  const implementation: PaymentsServiceServer = {
+    authorizePayment: wrap(async (req) => {
+      const v = new MappingViolations();
+      const input = authorizeInputFromPb(req, v);
+      v.check();
+      const payment = await authorizePayment(deps, { ...input, idempotencyKey: req.idempotencyKey });
+      deps.afterWrite?.();
+      return { payment: paymentToPb(payment) };
+    }),
+
+    capturePayment: wrap(async (req) => {
+      const v = new MappingViolations();
+      const amount = moneyFromPb(req.amount, 'amount', v);
+      v.check();
+      return operated(
+        await capturePayment(deps, { idempotencyKey: req.idempotencyKey, paymentId: req.paymentId, amount }),
+      );
+    }),
+
+    voidPayment: wrap(async (req) =>
+      operated(
+        await voidPayment(deps, { idempotencyKey: req.idempotencyKey, paymentId: req.paymentId, reason: req.reason }),
+      ),
+    ),
+
+    refundPayment: wrap(async (req) => {
+      const v = new MappingViolations();
+      const amount = moneyFromPb(req.amount, 'amount', v);
+      v.check();
+      return operated(
+        await refundPayment(deps, {
+          idempotencyKey: req.idempotencyKey,
+          paymentId: req.paymentId,
+          amount,
+          reason: req.reason,
+        }),
+      );
+    }),
+
+    getPayment: wrap(async (req) => ({ payment: paymentToPb(await getPayment(deps, req.paymentId)) })),
+
+    listPayments: wrap(async (req) => {
+      const filter = { orderId: req.orderId };
+      const page = readPage(req.page, filter);
+      const result = await listPayments(deps, req.orderId, page);
+      return {
+        payments: result.items.map(paymentToPb),
+        page: {
+          nextPageToken: result.after
+            ? pageToken.encode({ after: result.after, filterHash: pageToken.filterHash(filter) })
+            : '',
+        },
+      };
+    }),
+
+    reconcilePayment: wrap(async (req) => {
+      const payment = await reconcilePayment(deps, req.paymentId);
+      deps.afterWrite?.();
+      return { payment: paymentToPb(payment) };
+    }),
+  };
+
+  return { name: 'o2o.payments.v1.PaymentsService', definition: PaymentsServiceService, implementation };
+}
+
+function readPage(page: PageRequest | undefined, filters: unknown): { size: number; after?: string } {
+  const size = pageSize(page?.pageSize ?? 0);
+  if (!page?.pageToken) return { size };
+  const cursor = pageToken.decode(page.pageToken);
+  if (!cursor || cursor.filterHash !== pageToken.filterHash(filters)) {
+    throw PaymentError.invalid([
+      { field: 'page.page_token', description: 'is not a token this call returned for the same filters' },
+    ]);
+  }
+  return { size, after: cursor.after };
+}

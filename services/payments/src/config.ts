@@ -1,0 +1,58 @@
+import { env, parseConfig, z } from '@o2o/kit-config';
+
+const schema = z.object({
+  GRPC_HOST: z.string().default('127.0.0.1'),
+  GRPC_PORT: env.port().default(50054),
+  MONGO_URL: z.string().startsWith('mongodb').default('mongodb://127.0.0.1:27017'),
+  MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,60}$/)
+    .default('o2o_payments'),
+  KAFKA_BROKERS: env.list().default(['127.0.0.1:9092']),
+  KAFKA_CLIENT_ID: z.string().default('o2o-payments'),
+  /** Prepended to topic names; empty in production, unique per test run so tests never share topics. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .default(''),
+  LOG_LEVEL: env.logLevel().default('info'),
+  /** After SIGTERM: how long health says NOT_SERVING before new calls are refused (probes must notice). */
+  SHUTDOWN_DRAIN_DELAY_MS: env.millis().default(0),
+  /** After SIGTERM: how long in-flight calls may take before they are cancelled. */
+  SHUTDOWN_GRACE_MS: env.millis().default(20_000),
+  /** Idle poll for unsent events (other replicas' writes, crash leftovers); this process's own writes kick the relay. */
+  OUTBOX_POLL_INTERVAL_MS: env.millis().default(1000),
+  /** Host and port of the wallet providers' callback endpoint (HTTP); 0 picks a free port. */
+  WALLET_CALLBACK_HOST: z.string().default('127.0.0.1'),
+  WALLET_CALLBACK_PORT: env.port().default(50154),
+  /** The URL providers are told to call back, when it differs from the listening address (behind an ingress). */
+  WALLET_CALLBACK_URL: z.string().url().optional(),
+  /** The shared secret wallet callbacks are signed with (HMAC-SHA256); at least 16 characters. */
+  WALLET_CALLBACK_SECRET: z.string().min(16).default('local-wallet-callback-secret'),
+  /** How far a callback's signed timestamp may be from now before it is refused as stale (replay protection). */
+  WALLET_CALLBACK_TOLERANCE_MS: env.millis().default(300_000),
+  /** Default deadline of an unpaid wallet QR payment. */
+  WALLET_PAYMENT_TTL_MS: env
+    .millis()
+    .min(1000)
+    .default(15 * 60_000),
+  /** How often PENDING wallet payments are queried at the provider (lost callbacks); 0 turns the timer off. */
+  WALLET_RECONCILE_INTERVAL_MS: env.millis().default(30_000),
+  /** Only payments PENDING for longer than this are queried (their callback should have come by now). */
+  WALLET_RECONCILE_AFTER_MS: env.millis().default(60_000),
+  /** How often unpaid wallet payments past their deadline are expired; 0 turns the timer off. */
+  WALLET_EXPIRY_INTERVAL_MS: env.millis().default(5_000),
+  /** Local runs only: serve the wallet simulator's "play the customer" HTTP API on this port (unset: off). */
+  WALLET_SIMULATOR_PORT: env.port().optional(),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none', 'memory']).default('none'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().default('payments'),
+});
+
+/** The payments service's configuration, parsed once at boot. */
+export type PaymentsConfig = z.infer<typeof schema>;
+
+/** Reads and checks the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined>): Readonly<PaymentsConfig> {
+  return parseConfig(schema, source);
+}

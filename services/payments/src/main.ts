@@ -1,0 +1,187 @@
+import { reflectionDescriptorSets } from '@o2o/contracts';
+import { type InFlight, runMain, startGrpcServer, stopOnSignals } from '@o2o/kit-grpc';
+import { createKafkaClient, type EventProducer } from '@o2o/kit-kafka';
+import { createLogger, type Logger } from '@o2o/kit-log';
+import { connectMongo } from '@o2o/kit-mongo';
+import { type OutboxRelay, startOutboxRelay } from '@o2o/kit-outbox';
+import type { Deps } from './app/ports';
+import { applyWalletOutcome, expireDue, reconcilePending } from './app/wallet-outcome';
+import type { PaymentsConfig } from './config';
+import { CardSimulator, storeTill } from './adapters/card-simulator';
+import { PAYMENTS_PARTITIONS, PAYMENTS_TOPIC, paymentsEventEncoder } from './adapters/event-encoder';
+import { paymentsGrpcService } from './adapters/grpc-server';
+import {
+  mongoPaymentRepository,
+  mongoProviderAttemptLog,
+  PAYMENTS_COLLECTION,
+} from './adapters/mongo-payment-repository';
+import { type Periodic, startPeriodic } from './adapters/periodic';
+import { startWalletCallbackServer } from './adapters/wallet-callback-server';
+import { WalletSimulator } from './adapters/wallet-simulator';
+import { startWalletSimulatorServer } from './adapters/wallet-simulator-server';
+
+/** How many PENDING wallet payments one sweep looks at. */
+const SWEEP_BATCH = 200;
+
+/** A running payments service. */
+export interface PaymentsService {
+  port: number;
+  logger: Logger;
+  /** The topic its events go to. */
+  topic: string;
+  /** The wallet callback endpoint's URL. */
+  walletCallbackUrl: string;
+  /** The built-in provider simulators (the only providers so far); tests drive them. */
+  simulators: { card: CardSimulator; wallet: WalletSimulator };
+  /** Runs the reconciler / expiry sweeper once now (tests, operators). */
+  sweeps: { reconcile(): Promise<void>; expire(): Promise<void> };
+  /** Graceful stop: health NOT_SERVING, drain calls, stop sweepers and the relay, close Kafka and the database. */
+  stop(): Promise<void>;
+}
+
+/** Composition root: builds and starts everything by hand. Tests call it with port 0. */
+export async function start(
+  config: Readonly<PaymentsConfig>,
+  options: { logger?: Logger } = {},
+): Promise<PaymentsService> {
+  const logger = options.logger ?? createLogger({ service: 'payments', level: config.LOG_LEVEL });
+  const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-payments' });
+  const topic = `${config.KAFKA_TOPIC_PREFIX}${PAYMENTS_TOPIC}`;
+  const payments = mongoPaymentRepository(connection, paymentsEventEncoder(topic));
+  await payments.ensureIndexes();
+
+  const kafka = createKafkaClient({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  let relay: OutboxRelay | undefined;
+  let producer: EventProducer | undefined;
+  let stopped = false;
+  // Kafka may be down at start-up: writes still succeed (their events wait in the outbox) and the relay starts
+  // as soon as the broker answers.
+  const kafkaReady = (async () => {
+    for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
+      try {
+        await kafka.ensureTopics([{ topic, partitions: PAYMENTS_PARTITIONS }]);
+        producer = await kafka.producer();
+        if (stopped) return;
+        relay = startOutboxRelay({
+          collection: connection.collection(PAYMENTS_COLLECTION),
+          producer,
+          logger,
+          pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        });
+        logger.info({ topic }, 'outbox relay started');
+        return;
+      } catch (error) {
+        logger.warn({ err: error, retryInMs: delay }, 'Kafka not ready; events wait in the outbox');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  })();
+
+  const card = new CardSimulator();
+  const wallet = new WalletSimulator(config.WALLET_CALLBACK_SECRET);
+  const deps: Deps = {
+    payments,
+    providers: { card, wallet, store: storeTill },
+    attempts: mongoProviderAttemptLog(connection),
+    clock: { now: () => new Date() },
+    walletTtlMs: config.WALLET_PAYMENT_TTL_MS,
+  };
+  const afterWrite = () => relay?.kick();
+
+  const callbacks = await startWalletCallbackServer({
+    host: config.WALLET_CALLBACK_HOST,
+    port: config.WALLET_CALLBACK_PORT,
+    secret: config.WALLET_CALLBACK_SECRET,
+    toleranceMs: config.WALLET_CALLBACK_TOLERANCE_MS,
+    logger,
+    apply: async (paymentId, outcome) => {
+      const applied = await applyWalletOutcome(deps, paymentId, outcome);
+      afterWrite();
+      return applied;
+    },
+  });
+  const walletCallbackUrl = config.WALLET_CALLBACK_URL ?? callbacks.url;
+  wallet.setCallbackUrl(walletCallbackUrl);
+  const simulatorServer =
+    config.WALLET_SIMULATOR_PORT === undefined
+      ? undefined
+      : await startWalletSimulatorServer(wallet, { host: '127.0.0.1', port: config.WALLET_SIMULATOR_PORT, logger });
+
+  const sweepers: Periodic[] = [
+    startPeriodic(
+      'wallet-reconcile',
+      config.WALLET_RECONCILE_INTERVAL_MS,
+      async () => {
+        const changed = await reconcilePending(deps, {
+          olderThanMs: config.WALLET_RECONCILE_AFTER_MS,
+          limit: SWEEP_BATCH,
+        });
+        if (changed > 0) afterWrite();
+        return changed;
+      },
+      logger,
+    ),
+    startPeriodic(
+      'wallet-expiry',
+      config.WALLET_EXPIRY_INTERVAL_MS,
+      async () => {
+        const changed = await expireDue(deps, { limit: SWEEP_BATCH });
+        if (changed > 0) afterWrite();
+        return changed;
+      },
+      logger,
+    ),
+  ];
+  const [reconciler, expirer] = sweepers as [Periodic, Periodic];
+
+  const inFlight: InFlight = { count: 0 };
+  const server = await startGrpcServer({
+    services: [paymentsGrpcService({ ...deps, logger, inFlight, afterWrite })],
+    host: config.GRPC_HOST,
+    port: config.GRPC_PORT,
+    logger,
+    descriptorSets: reflectionDescriptorSets(),
+  });
+  server.setServing(true);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const { forced } = await server.stop({
+        drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+        graceMs: config.SHUTDOWN_GRACE_MS,
+      });
+      logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
+      await callbacks.close();
+      await simulatorServer?.close();
+      for (const sweeper of sweepers) await sweeper.stop();
+      stopped = true;
+      await kafkaReady;
+      await relay?.stop();
+      await producer?.disconnect();
+      await kafka.close();
+      await connection.close();
+    })());
+
+  return {
+    port: server.port,
+    logger,
+    topic,
+    walletCallbackUrl,
+    simulators: { card, wallet },
+    sweeps: { reconcile: () => reconciler.runNow(), expire: () => expirer.runNow() },
+    stop,
+  };
+}
+
+/** Process entry: stop gracefully on SIGTERM/SIGINT, then run `onStopped` (telemetry flush). */
+export function run(config: Readonly<PaymentsConfig>, onStopped?: () => Promise<void>): void {
+  const bootLogger = createLogger({ service: 'payments', level: config.LOG_LEVEL });
+  runMain(async () => {
+    const service = await start(config, { logger: bootLogger });
+    stopOnSignals(async () => {
+      await service.stop();
+      await onStopped?.();
+    }, service.logger);
+  }, bootLogger);
+}
