@@ -5,6 +5,10 @@
 // one document can both match a version condition, or lose an $inc. The services rely on single-document updates
 // being atomic (as they are on MongoDB), so this command puts a small wire-protocol proxy in front of FerretDB that
 // runs write commands one at a time (see write-gate.go). Reads pass through untouched.
+//
+// FerretDB 1.24's SQLite backend also never uses its own _id index (the index and the queries spell the JSON path
+// differently), so every lookup or update by _id scans the collection. This command adds a matching index on every
+// collection table, at start-up and after each command that can create one (see id-index.go).
 package main
 
 import (
@@ -29,6 +33,7 @@ func main() {
 	// machine) without an fsync per write, which FULL does and which caps writes at the disk's flush rate.
 	sqliteParams := flag.String("sqlite-params", "_pragma=synchronous(normal)", "extra SQLite URI parameters")
 	serialWrites := flag.Bool("serial-writes", true, "run write commands one at a time so single-document updates are atomic")
+	idIndex := flag.Bool("id-index", true, "index the _id path FerretDB's queries use (new collections only with -serial-writes)")
 	flag.Parse()
 
 	if *dataDir == "" {
@@ -51,6 +56,13 @@ func main() {
 		os.Exit(2)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	// Existing tables are indexed before FerretDB opens the files; new ones by the write gate.
+	var ids *idIndexer
+	if *idIndex {
+		ids = newIDIndexer(abs, logger)
+		ids.indexAll()
+	}
 
 	listener := ferretdb.ListenerConfig{TCP: *listen}
 	var socket string
@@ -82,11 +94,11 @@ func main() {
 			os.Exit(1)
 		}
 		defer os.Remove(socket)
-		go serveWriteGate(ctx, tcp, socket, logger)
+		go serveWriteGate(ctx, tcp, socket, ids, logger)
 	}
 
 	// Printed whatever the log level: FerretDB logs every failed command at warn, so the scripts run it at error.
-	fmt.Fprintf(os.Stderr, "ferretdb listening on %s (data %s, serial writes %v)\n", *listen, abs, *serialWrites)
+	fmt.Fprintf(os.Stderr, "ferretdb listening on %s (data %s, serial writes %v, _id index %v)\n", *listen, abs, *serialWrites, *idIndex)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
 		os.Exit(1)

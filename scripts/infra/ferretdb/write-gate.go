@@ -11,6 +11,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
 )
 
 // MongoDB wire protocol facts used here: every message starts with a 16-byte header (length, requestID,
@@ -22,12 +24,18 @@ const (
 	maxMessageBytes = 48 * 1024 * 1024
 )
 
-var writeCommands = map[string]bool{"insert": true, "update": true, "delete": true, "findAndModify": true, "findandmodify": true}
+// gatedCommands run one at a time: the writes, plus the commands that create, drop or rename collection tables, so
+// that the _id index pass (id-index.go) that follows them under the same lock sees a settled set of tables.
+var gatedCommands = map[string]bool{
+	"insert": true, "update": true, "delete": true, "findAndModify": true, "findandmodify": true,
+	"create": true, "createIndexes": true, "drop": true, "dropDatabase": true, "renameCollection": true,
+}
 
 // serveWriteGate accepts client connections and proxies each to FerretDB's Unix socket, holding one process-wide
 // lock from the moment a write command is forwarded until its reply comes back. Writes are thereby serialised
-// (SQLite serialises them anyway), which makes FerretDB's read-then-rewrite of a document atomic.
-func serveWriteGate(ctx context.Context, listener net.Listener, socket string, logger *slog.Logger) {
+// (SQLite serialises them anyway), which makes FerretDB's read-then-rewrite of a document atomic. Before releasing
+// the lock, the gate lets the _id indexer (id-index.go) index a collection the command may have created.
+func serveWriteGate(ctx context.Context, listener net.Listener, socket string, ids *idIndexer, logger *slog.Logger) {
 	var writes sync.Mutex
 	go func() {
 		<-ctx.Done()
@@ -41,11 +49,11 @@ func serveWriteGate(ctx context.Context, listener net.Listener, socket string, l
 			}
 			return
 		}
-		go gateConnection(client, socket, &writes, logger)
+		go gateConnection(client, socket, &writes, ids, logger)
 	}
 }
 
-func gateConnection(client net.Conn, socket string, writes *sync.Mutex, logger *slog.Logger) {
+func gateConnection(client net.Conn, socket string, writes *sync.Mutex, ids *idIndexer, logger *slog.Logger) {
 	defer client.Close()
 	var backend net.Conn
 	var err error
@@ -96,8 +104,8 @@ func gateConnection(client net.Conn, socket string, writes *sync.Mutex, logger *
 			}
 			return
 		}
-		write, expectsReply := classify(msg)
-		if !write {
+		name, doc, expectsReply := classify(msg)
+		if !gatedCommands[name] {
 			if _, err := backend.Write(msg); err != nil {
 				return
 			}
@@ -121,6 +129,9 @@ func gateConnection(client net.Conn, socket string, writes *sync.Mutex, logger *
 				err = io.ErrUnexpectedEOF
 			}
 		}
+		if err == nil && ids != nil {
+			ids.afterCommand(name, doc)
+		}
 		writes.Unlock()
 		if err != nil {
 			return
@@ -128,17 +139,24 @@ func gateConnection(client net.Conn, socket string, writes *sync.Mutex, logger *
 	}
 }
 
-// classify tells whether a message is a write command and whether the client expects a reply to it.
-func classify(msg []byte) (write bool, expectsReply bool) {
+// classify returns an OP_MSG's command name and command document ("" and nil for anything else) and whether the
+// client expects a reply to it.
+func classify(msg []byte) (name string, doc bson.Raw, expectsReply bool) {
 	if len(msg) < 21 || int32(binary.LittleEndian.Uint32(msg[12:16])) != opMsg {
-		return false, true
+		return "", nil, true
 	}
 	flags := binary.LittleEndian.Uint32(msg[16:20])
 	expectsReply = flags&moreToCome == 0
 	if msg[20] != 0 { // first section is not the command document
-		return false, expectsReply
+		return "", nil, expectsReply
 	}
-	return writeCommands[firstKey(msg[21:])], expectsReply
+	doc = msg[21:]
+	if len(doc) >= 4 {
+		if n := int(binary.LittleEndian.Uint32(doc[:4])); n >= 5 && n <= len(doc) {
+			doc = doc[:n]
+		}
+	}
+	return firstKey(doc), doc, expectsReply
 }
 
 // firstKey returns the name of a BSON document's first element (4-byte length, type byte, cstring name).
