@@ -1,1 +1,1 @@
-export {};
+export { start, run, type InventoryService } from './main';

@@ -1,0 +1,240 @@
+import { status } from '@grpc/grpc-js';
+import type { PageRequest } from '@o2o/contracts/gen/o2o/common/v1/paging';
+import {
+  InventoryServiceService,
+  type InventoryServiceServer,
+  type ListLocationsResponse,
+} from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
+import { errorMapper, type InFlight, pageToken, type ServedService, type StatusTable, unary } from '@o2o/kit-grpc';
+import type { Logger } from '@o2o/kit-log';
+import { findNearbyStock, getAvailability, planFulfilmentFor } from '../app/availability';
+import { commitHold, extendHold, getHold, releaseHold } from '../app/hold-lifecycle';
+import { createLocation, getLocation, listLocations, updateLocation } from '../app/locations';
+import type { InventoryDeps } from '../app/ports';
+import { reserve } from '../app/reserve';
+import { adjustStock, getStock, setStockPolicy } from '../app/stock-changes';
+import { InventoryError, type InventoryErrorKind, isInventoryError, Violations } from '../domain/errors';
+import { MAX_HOLD_LINES } from '../domain/hold';
+import {
+  capabilityFromPb,
+  fulfilmentTypeFromPb,
+  holdLinesFromPb,
+  holdToPb,
+  int64FromPb,
+  itemsFromPb,
+  itemsToPb,
+  locationFilterFromPb,
+  locationInputFromPb,
+  locationStatusToPb,
+  locationToPb,
+  planToPb,
+  pointFromPb,
+  reasonFromPb,
+  stockToPb,
+} from './proto-mapping';
+
+/** The one table from inventory error kinds to gRPC statuses. */
+export const INVENTORY_STATUS: StatusTable<InventoryErrorKind> = {
+  'invalid-argument': status.INVALID_ARGUMENT,
+  'not-found': status.NOT_FOUND,
+  'already-exists': status.ALREADY_EXISTS,
+  'failed-precondition': status.FAILED_PRECONDITION,
+  aborted: status.ABORTED,
+  unavailable: status.UNAVAILABLE,
+};
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 200;
+
+/** The InventoryService implementation: maps the wire to use cases and back, nothing more. */
+export function inventoryGrpcService(
+  deps: InventoryDeps & {
+    logger: Logger;
+    inFlight?: InFlight;
+    /** Called after every successful write, to wake the outbox relays at once. */
+    afterWrite?: () => void;
+  },
+): ServedService {
+  const mapError = errorMapper(isInventoryError, INVENTORY_STATUS, deps.logger);
+  const wrap = <Req, Res>(handler: (request: Req) => Promise<Res>) => unary(handler, mapError, deps.inFlight);
+  const written = <T>(value: T): T => {
+    deps.afterWrite?.();
+    return value;
+  };
+  const writing = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return written(await work());
+    } catch (error) {
+      deps.afterWrite?.(); // a failed hold may still have stored events or settled lines
+      throw error;
+    }
+  };
+
+  const implementation: InventoryServiceServer = {
+    createLocation: wrap(async (req) => {
+      const v = new Violations();
+      const input = locationInputFromPb(req.location, 'location', v);
+      v.check();
+      return { location: locationToPb(await createLocation(deps, req.locationId, input)) };
+    }),
+
+    updateLocation: wrap(async (req) => {
+      const v = new Violations();
+      const input = locationInputFromPb(req.location, 'location', v);
+      const expectedVersion = int64FromPb(req.expectedVersion, 'expected_version', v);
+      v.check();
+      const location = await updateLocation(deps, { id: req.locationId, input, expectedVersion });
+      return { location: locationToPb(location) };
+    }),
+
+    getLocation: wrap(async (req) => ({ location: locationToPb(await getLocation(deps, req.locationId)) })),
+
+    listLocations: wrap(async (req): Promise<ListLocationsResponse> => {
+      const v = new Violations();
+      const filter = locationFilterFromPb(req, v);
+      v.check();
+      const page = readPage(req.page, filter);
+      const result = await listLocations(deps, filter, page);
+      return {
+        locations: result.items.map(locationToPb),
+        page: {
+          nextPageToken: result.after
+            ? pageToken.encode({ after: result.after, filterHash: pageToken.filterHash(filter) })
+            : '',
+        },
+      };
+    }),
+
+    adjustStock: wrap(async (req) => {
+      const v = new Violations();
+      const reason = reasonFromPb(req.reason, v);
+      const quantity = int64FromPb(req.quantity, 'quantity', v);
+      v.check();
+      const result = await writing(() =>
+        adjustStock(deps, {
+          requestId: req.requestId,
+          skuCode: req.skuCode,
+          locationId: req.locationId,
+          reason,
+          quantity,
+          note: req.note,
+        }),
+      );
+      return { stock: stockToPb(result.stock), applied: result.applied };
+    }),
+
+    setStockPolicy: wrap(async (req) => {
+      const v = new Violations();
+      const safetyStock = int64FromPb(req.safetyStock, 'safety_stock', v);
+      const lowStockThreshold = int64FromPb(req.lowStockThreshold, 'low_stock_threshold', v);
+      v.check();
+      const stock = await writing(() =>
+        setStockPolicy(deps, {
+          requestId: req.requestId,
+          skuCode: req.skuCode,
+          locationId: req.locationId,
+          safetyStock,
+          lowStockThreshold,
+        }),
+      );
+      return { stock: stockToPb(stock) };
+    }),
+
+    getStock: wrap(async (req) => ({ stock: stockToPb(await getStock(deps, req.skuCode, req.locationId)) })),
+
+    reserve: wrap(async (req) => {
+      const v = new Violations();
+      if (req.lines.length > MAX_HOLD_LINES) {
+        v.add('lines', `must have at most ${MAX_HOLD_LINES} lines (got ${req.lines.length})`);
+      }
+      v.check();
+      const lines = holdLinesFromPb(req.lines, v);
+      v.check();
+      const hold = await writing(() =>
+        reserve(deps, { holdId: req.holdId, ownerId: req.ownerId, lines, expiresAt: req.expireTime }),
+      );
+      return { hold: holdToPb(hold) };
+    }),
+
+    releaseHold: wrap(async (req) => ({
+      hold: holdToPb(await writing(() => releaseHold(deps, req.holdId, req.reason))),
+    })),
+
+    commitHold: wrap(async (req) => ({ hold: holdToPb(await writing(() => commitHold(deps, req.holdId))) })),
+
+    extendHold: wrap(async (req) => {
+      if (!req.expireTime) throw InventoryError.invalid([{ field: 'expire_time', description: 'is required' }]);
+      const expireTime = req.expireTime;
+      return { hold: holdToPb(await writing(() => extendHold(deps, req.holdId, expireTime))) };
+    }),
+
+    getHold: wrap(async (req) => ({ hold: holdToPb(await getHold(deps, req.holdId)) })),
+
+    getAvailability: wrap(async (req) => {
+      const skus = await getAvailability(deps, req.skuCodes, req.locationIds);
+      return {
+        skus: skus.map((s) => ({
+          skuCode: s.skuCode,
+          networkAvailable: String(s.networkAvailable),
+          locations: s.locations.map((l) => ({
+            locationId: l.location.id,
+            locationStatus: locationStatusToPb(l.location.status),
+            onHand: String(l.stock.onHand),
+            held: String(l.stock.held),
+            available: String(l.available),
+          })),
+        })),
+      };
+    }),
+
+    findNearbyStock: wrap(async (req) => {
+      const v = new Violations();
+      const items = itemsFromPb(req.items, v);
+      const point = pointFromPb(req.point, 'point', v);
+      const capability = capabilityFromPb(req.requiredCapability, v);
+      v.check();
+      const found = await findNearbyStock(deps, { items, point, radiusM: req.radiusM, limit: req.limit, capability });
+      return {
+        locations: found.map((f) => ({
+          location: locationToPb(f.location),
+          distanceM: String(f.distanceM),
+          available: itemsToPb(f.available),
+        })),
+      };
+    }),
+
+    planFulfilment: wrap(async (req) => {
+      const v = new Violations();
+      const items = itemsFromPb(req.items, v);
+      const type = fulfilmentTypeFromPb(req.fulfilmentType, v);
+      const deliveryPoint = req.deliveryPoint ? pointFromPb(req.deliveryPoint, 'delivery_point', v) : undefined;
+      v.check();
+      const plan = await planFulfilmentFor(deps, {
+        items,
+        type,
+        deliveryPoint,
+        storeLocationId: req.storeLocationId || undefined,
+        maxDistanceM: req.maxDistanceM,
+      });
+      return planToPb(plan);
+    }),
+  };
+
+  return { name: 'o2o.inventory.v1.InventoryService', definition: InventoryServiceService, implementation };
+}
+
+function readPage(page: PageRequest | undefined, filters: unknown): { size: number; after?: string } {
+  const requested = page?.pageSize ?? 0;
+  if (requested < 0 || requested > MAX_PAGE) {
+    throw InventoryError.invalid([{ field: 'page.page_size', description: `must be 0..${MAX_PAGE}` }]);
+  }
+  const size = requested === 0 ? DEFAULT_PAGE : requested;
+  if (!page?.pageToken) return { size };
+  const cursor = pageToken.decode(page.pageToken);
+  if (!cursor || cursor.filterHash !== pageToken.filterHash(filters)) {
+    throw InventoryError.invalid([
+      { field: 'page.page_token', description: 'is not a token this call returned for the same filters' },
+    ]);
+  }
+  return { size, after: cursor.after };
+}
