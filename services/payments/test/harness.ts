@@ -118,7 +118,11 @@ export function ledgerSums(doc: PaymentDocument) {
 
 /** A plain kafkajs consumer (not the project's wrapper) collecting every message of a topic from the beginning. */
 export async function collectTopic(topic: string) {
-  const kafka = new Kafka({ clientId: uniqueName('probe'), brokers: testInfra().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: uniqueName('probe'),
+    brokers: testInfra().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const consumer = kafka.consumer({ groupId: uniqueName('probe') });
   const messages: { key: string; headers: Record<string, string>; value: Buffer }[] = [];
   const admin = kafka.admin();
@@ -138,7 +142,9 @@ export async function collectTopic(topic: string) {
     messages,
     /** The ce_types of one payment's events, in order. */
     typesOf: (paymentId: string) =>
-      messages.filter((m) => m.headers.ce_subject === paymentId).map((m) => m.headers.ce_type?.replace('o2o.payments.v1.', '')),
+      messages
+        .filter((m) => m.headers.ce_subject === paymentId)
+        .map((m) => m.headers.ce_type?.replace('o2o.payments.v1.', '')),
     stop: () => consumer.disconnect(),
   };
 }

@@ -8,16 +8,7 @@ import {
 } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { uniqueName, waitFor } from '@o2o/kit-testing';
-import {
-  cardRequest,
-  cny,
-  collectTopic,
-  type Harness,
-  ledgerSums,
-  refusal,
-  startHarness,
-  TEST_CARDS,
-} from './harness';
+import { cardRequest, cny, collectTopic, type Harness, ledgerSums, refusal, startHarness, TEST_CARDS } from './harness';
 
 let h: Harness;
 let topic: Awaited<ReturnType<typeof collectTopic>>;
@@ -59,10 +50,19 @@ describe('card payments over gRPC, events on Kafka', () => {
 
     const first = await c.capturePayment({ idempotencyKey: 'cap-1', paymentId: id, amount: cny(4000) });
     expect(first.payment?.status).toBe(PaymentStatus.PAYMENT_STATUS_PARTIALLY_CAPTURED);
-    expect(first.entry).toMatchObject({ sequence: '2', kind: LedgerEntryKind.LEDGER_ENTRY_KIND_CAPTURE, amount: cny(4000) });
+    expect(first.entry).toMatchObject({
+      sequence: '2',
+      kind: LedgerEntryKind.LEDGER_ENTRY_KIND_CAPTURE,
+      amount: cny(4000),
+    });
     const second = await c.capturePayment({ idempotencyKey: 'cap-2', paymentId: id, amount: cny(6000) });
     expect(second.payment?.status).toBe(PaymentStatus.PAYMENT_STATUS_CAPTURED);
-    const refund = await c.refundPayment({ idempotencyKey: 'ref-1', paymentId: id, amount: cny(2500), reason: 'return' });
+    const refund = await c.refundPayment({
+      idempotencyKey: 'ref-1',
+      paymentId: id,
+      amount: cny(2500),
+      reason: 'return',
+    });
     expect(refund.payment).toMatchObject({
       status: PaymentStatus.PAYMENT_STATUS_PARTIALLY_REFUNDED,
       refundedAmount: cny(2500),
@@ -77,10 +77,13 @@ describe('card payments over gRPC, events on Kafka', () => {
     const doc = await expectBalanced(id);
     expect(doc.balances).toEqual({ authorized: 10000, captured: 10000, voided: 0, refunded: 2500 });
 
-    const types = await waitFor(() => {
-      const t = topic.typesOf(id);
-      return t.length >= 4 ? t : undefined;
-    }, { what: 'four events' });
+    const types = await waitFor(
+      () => {
+        const t = topic.typesOf(id);
+        return t.length >= 4 ? t : undefined;
+      },
+      { what: 'four events' },
+    );
     expect(types).toEqual(['PaymentAuthorized', 'PaymentCaptured', 'PaymentCaptured', 'PaymentRefunded']);
     const messages = topic.messages.filter((m) => m.headers.ce_subject === id);
     expect(messages[0]!.key).toBe(request.orderId);
@@ -176,15 +179,12 @@ describe('card payments over gRPC, events on Kafka', () => {
       const { payment } = await c.authorizePayment(cardRequest({ card: { number } }));
       expect(payment).toMatchObject({ status: PaymentStatus.PAYMENT_STATUS_DECLINED, declineReason: reason });
       expect(payment?.ledger).toEqual([]);
-      const message = await waitFor(
-        () => topic.messages.find((m) => m.headers.ce_subject === payment!.id),
-        { what: 'PaymentDeclined' },
-      );
+      const message = await waitFor(() => topic.messages.find((m) => m.headers.ce_subject === payment!.id), {
+        what: 'PaymentDeclined',
+      });
       expect(message.headers.ce_type).toBe('o2o.payments.v1.PaymentDeclined');
       expect(PaymentDeclined.decode(message.value).reason).toBe(reason);
-      const capture = await refusal(
-        c.capturePayment({ idempotencyKey: 'c', paymentId: payment!.id, amount: cny(1) }),
-      );
+      const capture = await refusal(c.capturePayment({ idempotencyKey: 'c', paymentId: payment!.id, amount: cny(1) }));
       expect(capture.code).toBe(status.FAILED_PRECONDITION);
     }
   });
@@ -224,7 +224,11 @@ describe('card payments over gRPC, events on Kafka', () => {
 
   it('store sales (cash, terminal) are captured at once and can be refunded at the till', async () => {
     const cash = await c.authorizePayment(
-      cardRequest({ method: PaymentMethod.PAYMENT_METHOD_CASH, card: undefined, store: { storeId: 'sh-001', terminalId: 'till-3' } }),
+      cardRequest({
+        method: PaymentMethod.PAYMENT_METHOD_CASH,
+        card: undefined,
+        store: { storeId: 'sh-001', terminalId: 'till-3' },
+      }),
     );
     expect(cash.payment).toMatchObject({
       status: PaymentStatus.PAYMENT_STATUS_CAPTURED,
@@ -232,7 +236,11 @@ describe('card payments over gRPC, events on Kafka', () => {
       store: { storeId: 'sh-001', terminalId: 'till-3' },
     });
     const terminal = await c.authorizePayment(
-      cardRequest({ method: PaymentMethod.PAYMENT_METHOD_STORE_TERMINAL, card: undefined, store: { storeId: 'sh-001', terminalId: '' } }),
+      cardRequest({
+        method: PaymentMethod.PAYMENT_METHOD_STORE_TERMINAL,
+        card: undefined,
+        store: { storeId: 'sh-001', terminalId: '' },
+      }),
     );
     const refunded = await c.refundPayment({
       idempotencyKey: 'r',
@@ -242,14 +250,17 @@ describe('card payments over gRPC, events on Kafka', () => {
     });
     expect(refunded.payment?.status).toBe(PaymentStatus.PAYMENT_STATUS_REFUNDED);
     await expectBalanced(terminal.payment!.id);
-    const types = await waitFor(() => {
-      const t = topic.typesOf(cash.payment!.id);
-      return t.length >= 2 ? t : undefined;
-    }, { what: 'store sale events' });
+    const types = await waitFor(
+      () => {
+        const t = topic.typesOf(cash.payment!.id);
+        return t.length >= 2 ? t : undefined;
+      },
+      { what: 'store sale events' },
+    );
     expect(types).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
   });
 
-  it('lists an order\'s payments oldest first, with pages; Get answers NOT_FOUND for an unknown id', async () => {
+  it("lists an order's payments oldest first, with pages; Get answers NOT_FOUND for an unknown id", async () => {
     const orderId = uniqueName('order');
     const made: string[] = [];
     for (const number of [TEST_CARDS.stolen, TEST_CARDS.approve, TEST_CARDS.approve]) {

@@ -111,7 +111,10 @@ describe('refused operations change nothing', () => {
     const cases: [Parameters<typeof c.capturePayment>[0], string[]][] = [
       [{ idempotencyKey: 'k', paymentId: id, amount: cny(0) }, ['amount.amount_minor']],
       [{ idempotencyKey: 'k', paymentId: id, amount: cny(-100) }, ['amount.amount_minor']],
-      [{ idempotencyKey: 'k', paymentId: id, amount: { currencyCode: 'cny', amountMinor: '1' } }, ['amount.currency_code']],
+      [
+        { idempotencyKey: 'k', paymentId: id, amount: { currencyCode: 'cny', amountMinor: '1' } },
+        ['amount.currency_code'],
+      ],
       [{ idempotencyKey: 'k', paymentId: id, amount: undefined }, ['amount']],
       [{ idempotencyKey: '', paymentId: id, amount: cny(1) }, ['idempotency_key']],
       [{ idempotencyKey: 'x'.repeat(129), paymentId: id, amount: cny(1) }, ['idempotency_key']],

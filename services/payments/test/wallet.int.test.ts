@@ -65,10 +65,13 @@ describe('wallet QR payments', () => {
     // From here on it is money like any other: capture at dispatch.
     const captured = await c.capturePayment({ idempotencyKey: 'cap', paymentId: id, amount: cny(8800) });
     expect(captured.payment?.status).toBe(PaymentStatus.PAYMENT_STATUS_CAPTURED);
-    const types = await waitFor(() => {
-      const t = topic.typesOf(id);
-      return t.length >= 2 ? t : undefined;
-    }, { what: 'events' });
+    const types = await waitFor(
+      () => {
+        const t = topic.typesOf(id);
+        return t.length >= 2 ? t : undefined;
+      },
+      { what: 'events' },
+    );
     expect(types).toEqual(['PaymentAuthorized', 'PaymentCaptured']);
   });
 
@@ -155,10 +158,13 @@ describe('wallet expiry (sweeper on, reconciler after 0 ms)', () => {
       const id = payment!.id;
       const reference = e.service.simulators.wallet.find(id)!.reference;
       expect((await e.client.getPayment({ paymentId: id })).payment?.status).toBe(PaymentStatus.PAYMENT_STATUS_PENDING);
-      const expired = await waitFor(async () => {
-        const p = (await e.client.getPayment({ paymentId: id })).payment!;
-        return p.status === PaymentStatus.PAYMENT_STATUS_EXPIRED ? p : undefined;
-      }, { what: 'EXPIRED', timeoutMs: 10_000 });
+      const expired = await waitFor(
+        async () => {
+          const p = (await e.client.getPayment({ paymentId: id })).payment!;
+          return p.status === PaymentStatus.PAYMENT_STATUS_EXPIRED ? p : undefined;
+        },
+        { what: 'EXPIRED', timeoutMs: 10_000 },
+      );
       expect(expired.updateTime!.getTime()).toBeGreaterThanOrEqual(payment!.expireTime!.getTime());
       const message = await waitFor(() => expiring.messages.find((m) => m.headers.ce_subject === id), {
         what: 'PaymentExpired',

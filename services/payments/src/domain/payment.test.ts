@@ -154,7 +154,12 @@ describe('Payment state machine and ledger', () => {
   describe('wallet QR', () => {
     const wallet = () =>
       Payment.pending(
-        init({ method: 'WALLET_QR', card: undefined, wallet: { channel: 'ALIPAY', qrPayload: 'qr' }, expiresAt: later(60_000) }),
+        init({
+          method: 'WALLET_QR',
+          card: undefined,
+          wallet: { channel: 'ALIPAY', qrPayload: 'qr' },
+          expiresAt: later(60_000),
+        }),
         now,
       ).payment;
 
@@ -251,7 +256,10 @@ describe('AuthorizePayment input', () => {
     ).map((v) => v.field);
     expect(fields).toEqual(['order_id', 'amount.currency_code', 'amount.amount_minor', 'method']);
     expect(
-      validateAuthorizeInput({ orderId: 'o', amount: cny(1), method: 'WALLET_QR', wallet: { channel: undefined } }, now),
+      validateAuthorizeInput(
+        { orderId: 'o', amount: cny(1), method: 'WALLET_QR', wallet: { channel: undefined } },
+        now,
+      ),
     ).toMatchObject([{ field: 'wallet.channel' }]);
     expect(
       validateAuthorizeInput(

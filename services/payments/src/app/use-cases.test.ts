@@ -1,0 +1,153 @@
+// Use-case tests with in-memory fakes of the ports: crash safety, provider races, and sweepers on two replicas.
+import { CardSimulator, storeTill, TEST_CARDS } from '../adapters/card-simulator';
+import { WalletSimulator } from '../adapters/wallet-simulator';
+import { PaymentError } from '../domain/errors';
+import type { PaymentEvent } from '../domain/events';
+import { Payment, type PaymentState } from '../domain/payment';
+import { authorizePayment } from './authorize-payment';
+import { capturePayment, voidPayment } from './change-payment';
+import type { Deps, PaymentRepository } from './ports';
+import { expireDue } from './wallet-outcome';
+
+/** An in-memory repository with the same contract as the Mongo one: version-checked writes, events beside state. */
+function memoryRepository() {
+  const rows = new Map<string, { state: PaymentState; hash: string }>();
+  const published: PaymentEvent[] = [];
+  let failNextInsert = false;
+  const repo: PaymentRepository = {
+    async insert(payment, events, hash) {
+      if (failNextInsert) {
+        failNextInsert = false;
+        throw new Error('crash before the write');
+      }
+      const state = payment.snapshot();
+      if (rows.has(state.id)) return 'exists';
+      rows.set(state.id, { state, hash });
+      published.push(...events);
+      return 'inserted';
+    },
+    async find(id) {
+      const row = rows.get(id);
+      return row && { payment: Payment.fromState(row.state), authorizeHash: row.hash };
+    },
+    async update(id, change) {
+      for (;;) {
+        const row = rows.get(id);
+        if (!row) throw new PaymentError('not-found', 'no such payment');
+        const version = row.state.version;
+        const payment = Payment.fromState(row.state);
+        await Promise.resolve(); // let a concurrent writer interleave between read and write
+        const result = change(payment);
+        const state = payment.snapshot();
+        if (result.events.length === 0) return { ...result, state };
+        if (rows.get(id)!.state.version !== version) continue;
+        rows.set(id, { state, hash: row.hash });
+        published.push(...result.events);
+        return { ...result, state };
+      }
+    },
+    async listByOrder() {
+      return { items: [] };
+    },
+    async pendingWallet({ limit }) {
+      return [...rows.values()]
+        .map((r) => r.state)
+        .filter((s) => s.status === 'PENDING')
+        .slice(0, limit);
+    },
+  };
+  return { repo, published, crashNextInsert: () => (failNextInsert = true) };
+}
+
+function setup(now = () => new Date()) {
+  const memory = memoryRepository();
+  const card = new CardSimulator();
+  const wallet = new WalletSimulator('secret-secret-secret');
+  const deps: Deps = {
+    payments: memory.repo,
+    providers: { card, wallet, store: storeTill },
+    attempts: { record: async () => undefined },
+    clock: { now },
+    walletTtlMs: 60_000,
+  };
+  return { deps, memory, card, wallet };
+}
+
+const cardAuth = (key: string, number: string = TEST_CARDS.approve) => ({
+  idempotencyKey: key,
+  orderId: 'o-1',
+  amount: { currency: 'CNY', amountMinor: 5000 },
+  method: 'CARD' as const,
+  card: { number },
+});
+
+describe('authorizePayment', () => {
+  it('a crash between the provider approval and the write: the retry gets the same authorisation, stored once', async () => {
+    const { deps, memory, card } = setup();
+    memory.crashNextInsert();
+    await expect(authorizePayment(deps, cardAuth('k1'))).rejects.toThrow('crash');
+    const retried = await authorizePayment(deps, cardAuth('k1'));
+    expect(card.authorizeCalls).toBe(2);
+    expect(retried.status).toBe('AUTHORIZED');
+    expect(memory.published.map((e) => e.type)).toEqual(['PaymentAuthorized']);
+    // The provider answered the repeated key as the first time: one reference, one hold.
+    expect((await deps.payments.find(retried.id))!.payment.snapshot().providerRef).toBe(retried.providerRef);
+  });
+
+  it('concurrent duplicates converge on one payment', async () => {
+    const { deps, memory } = setup();
+    const all = await Promise.all(Array.from({ length: 10 }, () => authorizePayment(deps, cardAuth('k2'))));
+    expect(new Set(all.map((p) => JSON.stringify(p))).size).toBe(1);
+    expect(memory.published).toHaveLength(1);
+  });
+});
+
+describe('money operations', () => {
+  it('two different captures racing for the last money: the provider refuses one, the ledger never overdraws', async () => {
+    const { deps } = setup();
+    const p = await authorizePayment(deps, cardAuth('k3'));
+    const results = await Promise.allSettled(
+      ['a', 'b'].map((key) =>
+        capturePayment(deps, { idempotencyKey: key, paymentId: p.id, amount: { currency: 'CNY', amountMinor: 3000 } }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const state = (await deps.payments.find(p.id))!.payment.snapshot();
+    expect(state.balances.captured).toBe(3000);
+  });
+
+  it('voiding a pending wallet payment the customer paid meanwhile applies the payment, then releases it', async () => {
+    const { deps, wallet, memory } = setup();
+    const p = await authorizePayment(deps, {
+      idempotencyKey: 'w1',
+      orderId: 'o-2',
+      amount: { currency: 'CNY', amountMinor: 700 },
+      method: 'WALLET_QR',
+      wallet: { channel: 'WECHAT_PAY' },
+    });
+    await wallet.pay(p.providerRef, { loseCallback: true });
+    const result = await voidPayment(deps, { idempotencyKey: 'v', paymentId: p.id, reason: 'cancelled' });
+    expect(result.payment.status).toBe('VOIDED');
+    expect(result.payment.ledger.map((e) => `${e.kind}:${e.amountMinor}`)).toEqual(['AUTHORIZATION:700', 'VOID:700']);
+    expect(memory.published.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentVoided']);
+  });
+});
+
+describe('expireDue', () => {
+  it('two replicas sweeping at once expire a payment once', async () => {
+    let clock = new Date('2026-11-22T12:00:00Z');
+    const { deps, memory } = setup(() => clock);
+    const p = await authorizePayment(deps, {
+      idempotencyKey: 'w2',
+      orderId: 'o-3',
+      amount: { currency: 'CNY', amountMinor: 700 },
+      method: 'WALLET_QR',
+      wallet: { channel: 'ALIPAY' },
+    });
+    clock = new Date(clock.getTime() + 60_000);
+    const counts = await Promise.all([expireDue(deps, { limit: 10 }), expireDue(deps, { limit: 10 })]);
+    expect(counts.reduce((a, b) => a + b)).toBe(1);
+    expect(memory.published.map((e) => e.type)).toEqual(['PaymentExpired']);
+    expect((await deps.payments.find(p.id))!.payment.status).toBe('EXPIRED');
+  });
+});
