@@ -1,6 +1,10 @@
 import { env, parseConfig, z } from '@o2o/kit-config';
 
-const schema = z.object({
+/** The callback secret local runs and tests use; refused in production. */
+const LOCAL_CALLBACK_SECRET = 'local-wallet-callback-secret';
+
+const fields = z.object({
+  NODE_ENV: z.string().default('development'),
   GRPC_HOST: z.string().default('127.0.0.1'),
   GRPC_PORT: env.port().default(50054),
   MONGO_URL: z.string().startsWith('mongodb').default('mongodb://127.0.0.1:27017'),
@@ -28,7 +32,7 @@ const schema = z.object({
   /** The URL providers are told to call back, when it differs from the listening address (behind an ingress). */
   WALLET_CALLBACK_URL: z.string().url().optional(),
   /** The shared secret wallet callbacks are signed with (HMAC-SHA256); at least 16 characters. */
-  WALLET_CALLBACK_SECRET: z.string().min(16).default('local-wallet-callback-secret'),
+  WALLET_CALLBACK_SECRET: z.string().min(16).default(LOCAL_CALLBACK_SECRET),
   /** How far a callback's signed timestamp may be from now before it is refused as stale (replay protection). */
   WALLET_CALLBACK_TOLERANCE_MS: env.millis().default(300_000),
   /** Default deadline of an unpaid wallet QR payment. */
@@ -47,6 +51,11 @@ const schema = z.object({
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none', 'memory']).default('none'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
   OTEL_SERVICE_NAME: z.string().default('payments'),
+});
+
+const schema = fields.refine((c) => c.NODE_ENV !== 'production' || c.WALLET_CALLBACK_SECRET !== LOCAL_CALLBACK_SECRET, {
+  path: ['WALLET_CALLBACK_SECRET'],
+  message: 'must be set to a real secret in production (the default is for local runs only)',
 });
 
 /** The payments service's configuration, parsed once at boot. */
