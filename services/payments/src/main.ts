@@ -87,6 +87,8 @@ export async function start(
     walletTtlMs: config.WALLET_PAYMENT_TTL_MS,
   };
   const afterWrite = () => relay?.kick();
+  const onFailure = (paymentId: string, err: unknown) =>
+    logger.warn({ err, paymentId }, 'Wallet sweep could not handle a payment; the next run retries');
 
   const callbacks = await startWalletCallbackServer({
     host: config.WALLET_CALLBACK_HOST,
@@ -125,7 +127,7 @@ export async function start(
       'wallet-expiry',
       config.WALLET_EXPIRY_INTERVAL_MS,
       async () => {
-        const changed = await expireDue(deps, { limit: SWEEP_BATCH });
+        const changed = await expireDue(deps, { limit: SWEEP_BATCH, onFailure });
         if (changed > 0) afterWrite();
         return changed;
       },

@@ -7,7 +7,7 @@ import { Payment, type PaymentState } from '../domain/payment';
 import { authorizePayment } from './authorize-payment';
 import { capturePayment, voidPayment } from './change-payment';
 import type { Deps, PaymentRepository } from './ports';
-import { expireDue } from './wallet-outcome';
+import { expireDue, reconcilePending } from './wallet-outcome';
 
 /** An in-memory repository with the same contract as the Mongo one: version-checked writes, events beside state. */
 function memoryRepository() {
@@ -149,5 +149,30 @@ describe('expireDue', () => {
     expect(counts.reduce((a, b) => a + b)).toBe(1);
     expect(memory.published.map((e) => e.type)).toEqual(['PaymentExpired']);
     expect((await deps.payments.find(p.id))!.payment.status).toBe('EXPIRED');
+  });
+});
+
+describe('reconcilePending', () => {
+  it('goes on past a payment it cannot handle and reports it', async () => {
+    const { deps, wallet } = setup();
+    const ids: string[] = [];
+    for (const key of ['q1', 'q2']) {
+      const p = await authorizePayment(deps, {
+        idempotencyKey: key,
+        orderId: 'o-4',
+        amount: { currency: 'CNY', amountMinor: 100 },
+        method: 'WALLET_QR',
+        wallet: { channel: 'ALIPAY' },
+      });
+      await wallet.pay(p.providerRef, { loseCallback: true });
+      ids.push(p.id);
+    }
+    wallet.faults.failNext('query');
+    const failed: string[] = [];
+    const options = { olderThanMs: 0, limit: 10, onFailure: (id: string) => failed.push(id) };
+    expect(await reconcilePending(deps, options)).toBe(1);
+    expect(failed).toHaveLength(1);
+    expect(await reconcilePending(deps, options)).toBe(1);
+    for (const id of ids) expect((await deps.payments.find(id))!.payment.status).toBe('AUTHORIZED');
   });
 });

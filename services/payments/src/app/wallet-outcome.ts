@@ -38,14 +38,24 @@ export async function reconcilePayment(deps: Deps, paymentId: string): Promise<P
   return after ? after.payment.snapshot() : state;
 }
 
+/** What a sweep reports about a payment it could not handle; the sweep goes on with the others. */
+export type SweepFailure = (paymentId: string, error: unknown) => void;
+
 /** One pass of the reconciler: queries PENDING wallet payments older than `olderThanMs`; returns how many changed. */
-export async function reconcilePending(deps: Deps, options: { olderThanMs: number; limit: number }): Promise<number> {
+export async function reconcilePending(
+  deps: Deps,
+  options: { olderThanMs: number; limit: number; onFailure?: SweepFailure },
+): Promise<number> {
   const createdBefore = new Date(deps.clock.now().getTime() - options.olderThanMs);
   const pending = await deps.payments.pendingWallet({ limit: options.limit, createdBefore });
   let changed = 0;
   for (const payment of pending) {
-    const outcome = await deps.providers.wallet.query(payment.providerRef);
-    if ((await applyWalletOutcome(deps, payment.id, outcome)) === 'applied') changed += 1;
+    try {
+      const outcome = await deps.providers.wallet.query(payment.providerRef);
+      if ((await applyWalletOutcome(deps, payment.id, outcome)) === 'applied') changed += 1;
+    } catch (error) {
+      options.onFailure?.(payment.id, error);
+    }
   }
   return changed;
 }
@@ -55,20 +65,24 @@ export async function reconcilePending(deps: Deps, options: { olderThanMs: numbe
  * first (so a customer paying at the last second is not expired: a paid QR is applied as paid instead), then
  * expires with a version-checked update, so several replicas sweeping at once expire it (and announce it) once.
  */
-export async function expireDue(deps: Deps, options: { limit: number }): Promise<number> {
+export async function expireDue(deps: Deps, options: { limit: number; onFailure?: SweepFailure }): Promise<number> {
   const now = deps.clock.now();
   const due = (await deps.payments.pendingWallet({ limit: options.limit })).filter(
     (p) => p.expiresAt && p.expiresAt.getTime() <= now.getTime(),
   );
   let changed = 0;
   for (const payment of due) {
-    const outcome = await deps.providers.wallet.close(payment.providerRef);
-    if (outcome.state === 'paid') {
-      if ((await applyWalletOutcome(deps, payment.id, outcome)) === 'applied') changed += 1;
-      continue;
+    try {
+      const outcome = await deps.providers.wallet.close(payment.providerRef);
+      if (outcome.state === 'paid') {
+        if ((await applyWalletOutcome(deps, payment.id, outcome)) === 'applied') changed += 1;
+        continue;
+      }
+      const result = await deps.payments.update(payment.id, (p) => ({ events: p.expire(now) }));
+      if (result.events.length > 0) changed += 1;
+    } catch (error) {
+      options.onFailure?.(payment.id, error);
     }
-    const result = await deps.payments.update(payment.id, (p) => ({ events: p.expire(now) }));
-    if (result.events.length > 0) changed += 1;
   }
   return changed;
 }
