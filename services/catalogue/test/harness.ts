@@ -1,5 +1,5 @@
 // Boots the real catalogue in-process on port 0 against the real Kafka and database, with a real grpc-js client.
-import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import {
   CatalogueServiceClient,
   CatalogueServiceService,
@@ -10,7 +10,6 @@ import {
 import { asyncClient, type AsyncClient } from '@o2o/kit-grpc';
 import { createLogger } from '@o2o/kit-log';
 import { testInfra, uniqueName } from '@o2o/kit-testing';
-import { Kafka, logLevel } from 'kafkajs';
 import mongoose from 'mongoose';
 import { loadConfig, type CatalogueConfig } from '../src/config';
 import { type CatalogueService, start } from '../src/main';
@@ -84,44 +83,4 @@ export function productInput(code: string, overrides: Partial<ProductInput> = {}
   };
 }
 
-/** A plain kafkajs consumer (not the project's wrapper) collecting every message of a topic from the beginning. */
-export async function collectTopic(topic: string) {
-  const kafka = new Kafka({
-    clientId: uniqueName('probe'),
-    brokers: testInfra().kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({ groupId: uniqueName('probe') });
-  const messages: { key: string; headers: Record<string, string>; value: Buffer }[] = [];
-  // The service creates its topic in the background; make sure it exists before subscribing (idempotent).
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
-  await admin.disconnect();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      messages.push({ key: String(message.key), headers, value: message.value ?? Buffer.alloc(0) });
-    },
-  });
-  return { messages, stop: () => consumer.disconnect() };
-}
-
-/** The gRPC status and field violations of a failed call. */
-export function statusOf(error: unknown): { code: number; details: string; metadata: Metadata | undefined } {
-  const e = error as ServiceError;
-  return { code: e.code, details: e.details, metadata: e.metadata };
-}
-
-/** The status of a call that must fail; a success fails the test. */
-export async function refusal(call: Promise<unknown>): Promise<ReturnType<typeof statusOf>> {
-  const outcome = await call.then(
-    () => undefined,
-    (error: unknown) => statusOf(error),
-  );
-  if (!outcome) throw new Error('expected the call to be refused, but it succeeded');
-  return outcome;
-}
+export { collectTopic, refusal, statusOf } from '@o2o/kit-testing';

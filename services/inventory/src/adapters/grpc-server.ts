@@ -13,7 +13,15 @@ import { createLocation, getLocation, listLocations, updateLocation } from '../a
 import type { InventoryDeps } from '../app/ports';
 import { reserve } from '../app/reserve';
 import { adjustStock, getStock, setStockPolicy } from '../app/stock-changes';
-import { InventoryError, type InventoryErrorKind, isInventoryError, Violations } from '../domain/errors';
+import {
+  checkPattern,
+  CODE_PATTERN,
+  InventoryError,
+  type InventoryErrorKind,
+  isInventoryError,
+  Violations,
+} from '../domain/errors';
+import { checkLocationInput } from '../domain/location';
 import { MAX_HOLD_LINES } from '../domain/hold';
 import {
   capabilityFromPb,
@@ -74,6 +82,8 @@ export function inventoryGrpcService(
     createLocation: wrap(async (req) => {
       const v = new Violations();
       const input = locationInputFromPb(req.location, 'location', v);
+      checkPattern(v, 'location_id', req.locationId, CODE_PATTERN, '1..64 of A-Z a-z 0-9 . _ -');
+      checkLocationInput(input, 'location', v);
       v.check();
       return { location: locationToPb(await createLocation(deps, req.locationId, input)) };
     }),
@@ -81,6 +91,7 @@ export function inventoryGrpcService(
     updateLocation: wrap(async (req) => {
       const v = new Violations();
       const input = locationInputFromPb(req.location, 'location', v);
+      checkLocationInput(input, 'location', v);
       const expectedVersion = int64FromPb(req.expectedVersion, 'expected_version', v);
       v.check();
       const location = await updateLocation(deps, { id: req.locationId, input, expectedVersion });

@@ -47,33 +47,46 @@ export async function getHold(deps: Pick<InventoryDeps, 'holds'>, id: string): P
  */
 export async function sweepHolds(
   deps: InventoryDeps,
-  limit = 200,
+  batch = 200,
 ): Promise<{ expired: number; recovered: number; settled: number; archived: number }> {
   const now = deps.clock.now();
   const result = { expired: 0, recovered: 0, settled: 0, archived: 0 };
-  for (const { hold, settled } of await deps.holds.due(now, limit)) {
-    if (settled) {
-      if (await deps.holds.archive(hold.id)) result.archived++;
-      continue;
-    }
-    if (hold.status === 'ACTIVE' && hold.expiresAt <= now) {
-      const next = expire(hold, now);
-      if (await deps.holds.save(next, hold.version, [{ type: 'ReservationExpired', hold: next }], retryAt(now))) {
-        await settleLines(deps, next);
-        result.expired++;
-      }
-    } else if (hold.status === 'PENDING') {
-      const next = fail(hold, 'interrupted before every line was held', [], now);
-      if (await deps.holds.save(next, hold.version, [], retryAt(now))) {
-        await settleLines(deps, next);
-        result.recovered++;
-      }
-    } else if (isFinal(hold.status)) {
-      await settleLines(deps, hold);
-      result.settled++;
-    }
+  // Batches until nothing is due (bounded, so one pass never runs away); what a batch could not finish (an
+  // archive waiting for its events) is due again later, not now.
+  for (let round = 0; round < 20; round++) {
+    const due = await deps.holds.due(now, batch);
+    for (const { hold, settled } of due) await sweepOne(deps, hold, settled, now, result);
+    if (due.length < batch) break;
   }
   return result;
+}
+
+async function sweepOne(
+  deps: InventoryDeps,
+  hold: Hold,
+  settled: boolean,
+  now: Date,
+  result: { expired: number; recovered: number; settled: number; archived: number },
+): Promise<void> {
+  if (settled) {
+    if (await deps.holds.archive(hold.id)) result.archived++;
+  } else if (hold.status === 'ACTIVE') {
+    if (hold.expiresAt > now) return; // extended since it was listed
+    const next = expire(hold, now);
+    if (await deps.holds.save(next, hold.version, [{ type: 'ReservationExpired', hold: next }], retryAt(now))) {
+      await settleLines(deps, next);
+      result.expired++;
+    }
+  } else if (hold.status === 'PENDING') {
+    const next = fail(hold, 'interrupted before every line was held', [], now);
+    if (await deps.holds.save(next, hold.version, [], retryAt(now))) {
+      await settleLines(deps, next);
+      result.recovered++;
+    }
+  } else if (isFinal(hold.status)) {
+    await settleLines(deps, hold);
+    result.settled++;
+  }
 }
 
 /**

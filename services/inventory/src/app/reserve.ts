@@ -1,11 +1,20 @@
 import { InventoryError } from '../domain/errors';
-import { activate, fail, type Hold, newHold, type ReserveInput, sameRequest, type Shortage } from '../domain/hold';
+import {
+  activate,
+  fail,
+  type Hold,
+  type HoldLine,
+  newHold,
+  type ReserveInput,
+  sameRequest,
+  type Shortage,
+} from '../domain/hold';
 import { available, isLow } from '../domain/stock';
 import { settleLines, SETTLE_RETRY_MS } from './hold-lifecycle';
 import type { InventoryDeps } from './ports';
 
-/** How long a repeat waits for the first attempt of the same hold to finish before answering ABORTED. */
-const REPEAT_WAIT_MS = 5_000;
+/** How long a repeat waits for the first attempt of the same hold to finish before answering ABORTED (retry). */
+const REPEAT_WAIT_MS = 15_000;
 /** A hold still PENDING this long after creation was interrupted; the sweeper fails it and gives its lines back. */
 export const PENDING_RECOVERY_MS = 60_000;
 
@@ -13,13 +22,24 @@ export const PENDING_RECOVERY_MS = 60_000;
  * Holds every line or none. The hold document is written first (PENDING), then each line is a conditional update
  * of its stock record (available ≥ quantity and this hold not yet on it). If a line lacks stock, the lines already
  * held are given back and the hold ends FAILED (FAILED_PRECONDITION naming the short lines). Idempotent by hold
- * id: a repeat returns the first outcome; a repeat of a hold still being applied waits for it.
+ * id: a repeat returns the first outcome; a repeat of a hold still being applied waits for it. A request refused
+ * before anything was written (bad input, unknown SKU, or a line visibly short) leaves no hold: retrying it is a
+ * fresh attempt.
  */
 export async function reserve(deps: InventoryDeps, input: ReserveInput): Promise<Hold> {
   const hold = newHold(input, deps.clock.now());
   const existing = await deps.holds.find(hold.id);
   if (existing) return answerRepeat(deps, existing, hold);
   await checkLines(deps, hold);
+  // Fast refusal: when a read already shows a line short, nothing is written at all (sell-outs send many such
+  // requests). The conditional updates below still decide every race; this only spares doomed attempts.
+  const short = await shortages(deps, hold.lines);
+  if (short.length > 0) {
+    throw new InventoryError(
+      'failed-precondition',
+      `Cannot hold "${hold.id}": ${shortageMessage(short)}; nothing was held`,
+    );
+  }
   if ((await deps.holds.insert(hold, new Date(hold.createdAt.getTime() + PENDING_RECOVERY_MS))) === 'exists') {
     const raced = await deps.holds.find(hold.id);
     if (!raced) throw new InventoryError('aborted', `Hold "${hold.id}" is changing: retry`);
@@ -50,8 +70,8 @@ async function applyLines(deps: InventoryDeps, hold: Hold): Promise<Hold> {
     }
     return afterConflict(deps, hold);
   }
-  const shortages = await allShortages(deps, hold, shortage);
-  const failed = fail(hold, shortageMessage(hold, shortages), shortages, now);
+  const short = await allShortages(deps, hold, shortage);
+  const failed = fail(hold, shortageMessage(short), short, now);
   if (!(await deps.holds.save(failed, hold.version, [], new Date(now.getTime() + SETTLE_RETRY_MS)))) {
     return afterConflict(deps, hold);
   }
@@ -59,18 +79,21 @@ async function applyLines(deps: InventoryDeps, hold: Hold): Promise<Hold> {
   throw holdFailed(failed);
 }
 
-/** The first short line and every other line that would also be short, for one clear answer. */
+/** The first short line and every later line that is also short, for one clear answer. */
 async function allShortages(deps: InventoryDeps, hold: Hold, first: Shortage): Promise<Shortage[]> {
-  const shortages = [first];
-  const rest = hold.lines.slice(
-    hold.lines.findIndex((l) => l.skuCode === first.skuCode && l.locationId === first.locationId) + 1,
-  );
-  for (const line of rest) {
+  const at = hold.lines.findIndex((l) => l.skuCode === first.skuCode && l.locationId === first.locationId);
+  return [first, ...(await shortages(deps, hold.lines.slice(at + 1)))];
+}
+
+/** Lines whose stock record shows less available than they ask for, as read now. */
+async function shortages(deps: InventoryDeps, lines: HoldLine[]): Promise<Shortage[]> {
+  const found: Shortage[] = [];
+  for (const line of lines) {
     const stock = await deps.stock.find(line.skuCode, line.locationId);
     const free = stock ? available(stock) : 0;
-    if (free < line.quantity) shortages.push({ ...line, available: free });
+    if (free < line.quantity) found.push({ ...line, available: free });
   }
-  return shortages;
+  return found;
 }
 
 /** The sweeper moved the hold on while it was being applied: give back what this attempt may have held. */
@@ -128,7 +151,7 @@ async function checkLines(deps: InventoryDeps, hold: Hold): Promise<void> {
   });
 }
 
-function shortageMessage(hold: Hold, shortages: Shortage[]): string {
+function shortageMessage(shortages: Shortage[]): string {
   const parts = shortages.map(
     (s) => `SKU "${s.skuCode}" at "${s.locationId}" (requested ${s.quantity}, available ${s.available})`,
   );

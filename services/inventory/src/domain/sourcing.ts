@@ -64,7 +64,10 @@ export function planFulfilment(request: PlanRequest, locations: Location[], stoc
   const candidates: Candidate[] = [];
   for (const location of sortedById(locations)) {
     const distanceM = request.deliveryPoint ? distanceMetres(request.deliveryPoint, location.point) : 0;
-    const sameDay = location.capabilities.sameDayRadiusM > 0 && distanceM <= location.capabilities.sameDayRadiusM;
+    const sameDay =
+      request.deliveryPoint !== undefined &&
+      location.capabilities.sameDayRadiusM > 0 &&
+      distanceM <= location.capabilities.sameDayRadiusM;
     const c = { location, distanceM, sameDay };
     const refusal = eligibility(request, c);
     if (refusal === 'skip') continue;

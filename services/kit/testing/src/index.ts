@@ -72,3 +72,6 @@ export async function controlLocalKafka(action: 'up' | 'down'): Promise<boolean>
   await run('bash', [path.join(repoRoot(), 'scripts', 'infra.sh'), action, 'kafka'], { timeout: 180_000 });
   return true;
 }
+
+export { collectTopic, publishTo, type ProbedMessage } from './kafka-probe';
+export { refusal, statusOf } from './grpc-status';
