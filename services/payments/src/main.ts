@@ -42,7 +42,11 @@ export interface PaymentsService {
 /** Composition root: builds and starts everything by hand. Tests call it with port 0. */
 export async function start(
   config: Readonly<PaymentsConfig>,
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /** Provider simulators to use instead of new ones: replicas in one test share them as they would a provider. */
+    simulators?: { card: CardSimulator; wallet: WalletSimulator };
+  } = {},
 ): Promise<PaymentsService> {
   const logger = options.logger ?? createLogger({ service: 'payments', level: config.LOG_LEVEL });
   const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-payments' });
@@ -77,8 +81,8 @@ export async function start(
     }
   })();
 
-  const card = new CardSimulator();
-  const wallet = new WalletSimulator(config.WALLET_CALLBACK_SECRET);
+  const card = options.simulators?.card ?? new CardSimulator();
+  const wallet = options.simulators?.wallet ?? new WalletSimulator(config.WALLET_CALLBACK_SECRET);
   const deps: Deps = {
     payments,
     providers: { card, wallet, store: storeTill },

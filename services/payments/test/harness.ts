@@ -31,11 +31,14 @@ export interface Harness {
   /** Failed provider calls recorded for operators. */
   providerAttempts(paymentId: string): Promise<{ operation: string; attempts: number }[]>;
   pendingOutbox(): Promise<number>;
-  close(): Promise<void>;
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 /** Starts a payments service with its own database and topic prefix; sweeper timers off unless overridden. */
-export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  overrides: Record<string, string> = {},
+  options: { simulators?: PaymentsService['simulators'] } = {},
+): Promise<Harness> {
   const infra = testInfra();
   const config = loadConfig({
     GRPC_PORT: '0',
@@ -51,7 +54,10 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
     WALLET_EXPIRY_INTERVAL_MS: '0',
     ...overrides,
   });
-  const service = await start(config, { logger: createLogger({ service: 'payments-test', level: 'warn' }) });
+  const service = await start(config, {
+    logger: createLogger({ service: 'payments-test', level: 'warn' }),
+    simulators: options.simulators,
+  });
   const raw = new PaymentsServiceClient(`127.0.0.1:${service.port}`, credentials.createInsecure());
   const client = asyncClient(raw, PaymentsServiceService);
   const db = await mongoose.createConnection(config.MONGO_URL, { dbName: config.MONGO_DB }).asPromise();
@@ -68,10 +74,10 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
         attempts: Number(d.attempts),
       })),
     pendingOutbox: () => payments.countDocuments({ 'outbox.0': { $exists: true } }),
-    async close() {
+    async close(options: { keepDatabase?: boolean } = {}) {
       raw.close();
       await service.stop();
-      await db.dropDatabase().catch(() => undefined);
+      if (!options.keepDatabase) await db.dropDatabase().catch(() => undefined);
       await db.close();
     },
   };

@@ -68,8 +68,10 @@ export async function refundPayment(
 }
 
 /**
- * VoidPayment: releases what is not captured. A PENDING wallet payment first has its QR closed at the provider so
- * it can no longer be paid; if the customer paid in the meantime, that payment is applied and then released.
+ * VoidPayment: releases what is not captured. A wallet payment still PENDING is first marked VOIDED (so no sweeper or
+ * callback can authorise it any more), then its QR is closed at the provider — also on a repeat of the same void, so
+ * a retry after a failed close closes it. If the customer paid in the meantime, that money is recorded and released
+ * (see Payment.walletPaid).
  */
 export async function voidPayment(
   deps: Deps,
@@ -77,14 +79,15 @@ export async function voidPayment(
 ): Promise<OperationResult> {
   const op = operationKey(request.idempotencyKey, { op: 'void', reason: request.reason });
   checkPaymentId(request.paymentId);
-  const stored = await deps.payments.find(request.paymentId);
-  if (!stored) throw new PaymentError('not-found', `Payment "${request.paymentId}" does not exist`);
-  const state = stored.payment.snapshot();
-  if (state.status === 'PENDING' && !stored.payment.replayOf(op, 'void')) {
-    const outcome = await callProvider(deps, { paymentId: state.id, key: op.key, operation: 'close' }, () =>
-      deps.providers.wallet.close(state.providerRef),
-    );
-    if (outcome.state === 'paid') await applyWalletOutcome(deps, state.id, outcome);
-  }
-  return operate(deps, request.paymentId, op, 'void', (p, now) => p.void(op, request.reason, now));
+  const result = await operate(deps, request.paymentId, op, 'void', (p, now) => p.void(op, request.reason, now));
+  const state = result.payment;
+  const unpaidWallet = state.method === 'WALLET_QR' && state.balances.authorized === 0 && state.status === 'VOIDED';
+  if (!unpaidWallet) return result;
+  const outcome = await callProvider(deps, { paymentId: state.id, key: op.key, operation: 'close' }, () =>
+    deps.providers.wallet.close(state.providerRef),
+  );
+  if (outcome.state !== 'paid') return result;
+  await applyWalletOutcome(deps, state.id, outcome);
+  const after = await deps.payments.find(state.id);
+  return { payment: after ? after.payment.snapshot() : state, entry: result.entry };
 }

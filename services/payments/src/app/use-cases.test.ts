@@ -116,7 +116,7 @@ describe('money operations', () => {
     expect(state.balances.captured).toBe(3000);
   });
 
-  it('voiding a pending wallet payment the customer paid meanwhile applies the payment, then releases it', async () => {
+  it('voiding a pending wallet payment the customer paid meanwhile records that money and releases it', async () => {
     const { deps, wallet, memory } = setup();
     const p = await authorizePayment(deps, {
       idempotencyKey: 'w1',
@@ -129,7 +129,11 @@ describe('money operations', () => {
     const result = await voidPayment(deps, { idempotencyKey: 'v', paymentId: p.id, reason: 'cancelled' });
     expect(result.payment.status).toBe('VOIDED');
     expect(result.payment.ledger.map((e) => `${e.kind}:${e.amountMinor}`)).toEqual(['AUTHORIZATION:700', 'VOID:700']);
-    expect(memory.published.map((e) => e.type)).toEqual(['PaymentAuthorized', 'PaymentVoided']);
+    expect(memory.published.map((e) => e.type)).toEqual(['PaymentVoided', 'PaymentVoided']);
+    // The provider gave the money back: nothing is left to release there.
+    await expect(
+      wallet.release({ key: 'another', reference: p.providerRef, amount: { currency: 'CNY', amountMinor: 1 } }),
+    ).rejects.toThrow(/only 0 is open/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { PaymentError } from '../domain/errors';
 import type { PaymentState } from '../domain/payment';
 import type { Deps, WalletOutcome } from './ports';
-import { callProvider } from './provider-call';
+import { callProvider, providerKey } from './provider-call';
 import { checkPaymentId } from './request-key';
 
 /** What became of a reported wallet outcome. */
@@ -20,6 +20,18 @@ export async function applyWalletOutcome(deps: Deps, paymentId: string, outcome:
         ? payment.walletPaid(outcome.transactionId, outcome.amount, now)
         : payment.walletClosed(now),
   }));
+  const { wallet, providerRef } = result.state;
+  if (outcome.state === 'paid' && wallet?.lateRelease && wallet.transactionId === outcome.transactionId) {
+    // Money that arrived after the intent closed goes back. Done after the write and again on every repeat of the
+    // outcome (providers retry callbacks until they get a 200): the provider key makes it happen once.
+    await callProvider(deps, { paymentId, key: outcome.transactionId, operation: 'late-release' }, () =>
+      deps.providers.wallet.release({
+        key: providerKey(paymentId, `late-release:${outcome.transactionId}`),
+        reference: providerRef,
+        amount: outcome.amount,
+      }),
+    );
+  }
   return result.events.length > 0 ? 'applied' : 'duplicate';
 }
 

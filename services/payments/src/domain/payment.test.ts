@@ -184,12 +184,38 @@ describe('Payment state machine and ledger', () => {
       expect(p.expire(later(60_000)).map((e) => e.type)).toEqual(['PaymentExpired']);
       expect(p.status).toBe('EXPIRED');
       expect(p.expire(later(70_000))).toEqual([]);
-      expect(kindOf(() => p.walletPaid('tx1', cny(1000), later(70_000)))).toBe('failed-precondition');
 
       const paid = wallet();
       paid.walletPaid('tx1', cny(1000), now);
       expect(paid.expire(later(60_000))).toEqual([]);
       expect(paid.status).toBe('AUTHORIZED');
+    });
+
+    it('a payment that arrives after the intent closed is recorded and released at once', () => {
+      const p = wallet();
+      p.expire(later(60_000));
+      const events = p.walletPaid('tx-late', cny(1000), later(61_000));
+      expect(events).toMatchObject([{ type: 'PaymentVoided', amount: cny(1000) }]);
+      const state = p.snapshot();
+      expect(state.ledger.map((e) => `${e.kind}:${e.amountMinor}`)).toEqual(['AUTHORIZATION:1000', 'VOID:1000']);
+      expect(state.wallet).toMatchObject({ transactionId: 'tx-late', lateRelease: true });
+      expect(p.status).toBe('VOIDED');
+      expect(p.walletPaid('tx-late', cny(1000), later(62_000))).toEqual([]);
+      expect(kindOf(() => p.walletPaid('tx-other', cny(1000), later(62_000)))).toBe('failed-precondition');
+      expectBalanced(state);
+    });
+
+    it('closed by the provider: declined before the deadline, expired after it', () => {
+      expect(
+        wallet()
+          .walletClosed(later(59_999))
+          .map((e) => e.type),
+      ).toEqual(['PaymentDeclined']);
+      expect(
+        wallet()
+          .walletClosed(later(60_000))
+          .map((e) => e.type),
+      ).toEqual(['PaymentExpired']);
     });
 
     it('void of a pending payment closes it without money; a closed QR is declined', () => {

@@ -55,7 +55,7 @@ export interface PaymentState {
   providerRef: string;
   decline?: { reason: DeclineReason; message: string };
   card?: { last4: string };
-  wallet?: { channel: WalletChannel; qrPayload: string; transactionId?: string };
+  wallet?: { channel: WalletChannel; qrPayload: string; transactionId?: string; lateRelease?: boolean };
   store?: { storeId: string; terminalId: string };
   /** When a PENDING wallet payment expires. */
   expiresAt?: Date;
@@ -282,8 +282,10 @@ export class Payment {
   }
 
   /**
-   * The wallet provider reports the QR paid: PENDING → AUTHORIZED. A repeat of the same transaction changes nothing
-   * (duplicate callbacks); a payment the provider took after the intent closed is refused for a person to sort out.
+   * The wallet provider reports the QR paid. PENDING → AUTHORIZED. A repeat of the same transaction changes nothing
+   * (duplicate callbacks). A payment that arrives after the intent closed without money (voided, expired, declined:
+   * only possible in a crash window or by a provider bug) is recorded and released at once — AUTHORIZATION and VOID
+   * entries, `wallet.lateRelease` set so the caller has the provider give the money back.
    */
   walletPaid(transactionId: string, amount: Money, now: Date): PaymentEvent[] {
     const wallet = this.state.wallet;
@@ -291,27 +293,49 @@ export class Payment {
       throw new PaymentError('failed-precondition', `Payment "${this.id}" is not a wallet payment`);
     }
     if (wallet.transactionId === transactionId) return [];
-    if (this.state.status !== 'PENDING') {
-      throw new PaymentError(
-        'failed-precondition',
-        `Payment "${this.id}" is ${this.state.status.toLowerCase()}: wallet transaction "${transactionId}" cannot apply`,
-      );
-    }
     if (amount.currency !== this.state.currency || amount.amountMinor !== this.state.amountMinor) {
       throw new PaymentError(
         'failed-precondition',
         `Payment "${this.id}" is for ${this.state.amountMinor} ${this.state.currency}, the wallet reports ${amount.amountMinor} ${amount.currency}`,
       );
     }
+    const closedWithoutMoney =
+      (this.state.status === 'VOIDED' || this.state.status === 'EXPIRED' || this.state.status === 'DECLINED') &&
+      this.state.balances.authorized === 0 &&
+      wallet.transactionId === undefined;
+    if (this.state.status !== 'PENDING' && !closedWithoutMoney) {
+      throw new PaymentError(
+        'failed-precondition',
+        `Payment "${this.id}" is ${this.state.status.toLowerCase()}: wallet transaction "${transactionId}" cannot apply`,
+      );
+    }
     wallet.transactionId = transactionId;
     this.post('AUTHORIZATION', this.state.amountMinor, this.state.authorizeKey, now);
+    if (!closedWithoutMoney) {
+      this.settle(now);
+      return [{ type: 'PaymentAuthorized', payment: this.snapshot() }];
+    }
+    wallet.lateRelease = true;
+    this.post('VOID', this.state.amountMinor, `late-release:${transactionId}`, now);
     this.settle(now);
-    return [{ type: 'PaymentAuthorized', payment: this.snapshot() }];
+    return [
+      {
+        type: 'PaymentVoided',
+        payment: this.snapshot(),
+        amount: this.money(this.state.amountMinor),
+        reason: 'paid after the payment was closed: released',
+      },
+    ];
   }
 
-  /** The wallet provider closed the QR unpaid (customer cancelled, risk control): PENDING → DECLINED. */
+  /**
+   * The wallet provider reports the QR closed unpaid. Past the deadline that is the expiry (whoever closed it: the
+   * provider's own timeout or this service's sweeper) → EXPIRED; before it, the customer or the provider's risk
+   * control stopped it → DECLINED.
+   */
   walletClosed(now: Date): PaymentEvent[] {
     if (this.state.status !== 'PENDING') return [];
+    if (this.state.expiresAt && this.state.expiresAt.getTime() <= now.getTime()) return this.expire(now);
     this.state.status = 'DECLINED';
     this.state.decline = { reason: 'WALLET_CLOSED', message: 'The wallet provider closed the payment unpaid' };
     this.touch(now);
