@@ -1,9 +1,7 @@
 // Catalogue benchmark: creates/s and gets/s over gRPC (real grpc-js client → the real service process → FerretDB
 // or MongoDB, events through the outbox to Kafka), beside the raw database insert and update rates measured in the
 // same run as the ceiling. Bounded by count, loopback only. Run: scripts/bench-catalogue.sh (see docs/benchmarks.md).
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import {
@@ -13,6 +11,7 @@ import {
   type ProductInput,
   SalesChannel,
 } from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
+import { type LoadResult, machineLine, resultTable, runLoad, startServiceProcess } from '@o2o/kit-bench';
 import { asyncClient } from '@o2o/kit-grpc';
 import { MongoClient } from 'mongodb';
 
@@ -24,47 +23,6 @@ const RAW_OPS = Number(env.BENCH_RAW_OPS ?? 2000);
 const MONGO_URL = env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const KAFKA_BROKERS = env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const OUT = env.BENCH_OUT;
-
-interface Result {
-  name: string;
-  ops: number;
-  errors: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-}
-
-async function runLoad(
-  name: string,
-  total: number,
-  concurrency: number,
-  op: (i: number) => Promise<unknown>,
-): Promise<Result> {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const started = process.hrtime.bigint();
-  const worker = async () => {
-    for (let i = next++; i < total; i = next++) {
-      const t0 = process.hrtime.bigint();
-      try {
-        await op(i);
-      } catch {
-        errors++;
-      }
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  const result = { name, ops: total, errors, seconds, p50: pct(50), p99: pct(99) };
-  process.stderr.write(
-    `[bench] ${name}: ${(total / seconds).toFixed(0)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms errors ${errors}\n`,
-  );
-  return result;
-}
 
 function input(i: number, run: string): ProductInput {
   return {
@@ -90,7 +48,7 @@ function input(i: number, run: string): ProductInput {
   };
 }
 
-async function rawDatabase(run: string): Promise<Result[]> {
+async function rawDatabase(run: string): Promise<LoadResult[]> {
   const client = await MongoClient.connect(MONGO_URL, { maxPoolSize: CONCURRENCY + 2 });
   const db = client.db(`bench_raw_${run}`);
   const col = db.collection<{ _id: string; version: number; name: string; payload: string }>('docs');
@@ -113,28 +71,16 @@ async function main(): Promise<void> {
   const run = Date.now().toString(36);
   const dbName = `bench_catalogue_${run}`;
   const bin = path.join(__dirname, '..', 'bin.js');
-  const child = spawn(process.execPath, [bin], {
-    env: {
-      ...env,
-      GRPC_PORT: '0',
-      MONGO_URL,
-      MONGO_DB: dbName,
-      KAFKA_BROKERS,
-      KAFKA_TOPIC_PREFIX: `bench-${run}.`,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const service = await startServiceProcess(bin, {
+    ...env,
+    GRPC_PORT: '0',
+    MONGO_URL,
+    MONGO_DB: dbName,
+    KAFKA_BROKERS,
+    KAFKA_TOPIC_PREFIX: `bench-${run}.`,
+    LOG_LEVEL: 'info',
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"gRPC server listening"/.exec(buffer);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`catalogue exited with ${code}`)));
-  });
-  child.stdout.resume();
+  const port = service.port;
   const raw = new CatalogueServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   const client = asyncClient(raw, CatalogueServiceService);
   const ids: string[] = [];
@@ -151,27 +97,17 @@ async function main(): Promise<void> {
     client.getProduct({ productId: ids[i % ids.length]! }),
   );
   raw.close();
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
+  await service.stop();
   const cleanup = await MongoClient.connect(MONGO_URL);
   await cleanup.db(dbName).dropDatabase();
   await cleanup.close();
 
-  const rows = [creates, gets, ...rawResults]
-    .map(
-      (r) =>
-        `| ${r.name} | ${(r.ops / r.seconds).toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`,
-    )
-    .join('\n');
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const report = `### Catalogue, ${new Date().toISOString().slice(0, 10)}
 
-Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.
+${machineLine()}
 Settings: concurrency ${CONCURRENCY}; ${CREATES} creates, ${GETS} gets, ${RAW_OPS} raw operations each; database ${MONGO_URL.replace(/\/\/[^@]*@/, '//')}; Kafka ${KAFKA_BROKERS}; service, load generator, Kafka and the database all on this machine.
 
-| operation | ops/s | p50 ms | p99 ms | errors |
-|---|---:|---:|---:|---:|
-${rows}
+${resultTable([creates, gets, ...rawResults])}
 `;
   process.stdout.write(`${report}\n`);
   if (OUT) writeFileSync(OUT, report);
