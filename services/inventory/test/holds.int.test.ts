@@ -207,6 +207,11 @@ describe('expiry', () => {
     );
     expect(ReservationExpired.decode(event.value).hold?.status).toBe(HoldStatus.HOLD_STATUS_EXPIRED);
     expect((await refusal(h.client.commitHold({ holdId }))).code).toBe(status.FAILED_PRECONDITION);
+    // A compensating release of an expired hold is harmless: it holds nothing and stays expired.
+    expect((await h.client.releaseHold({ holdId, reason: 'order cancelled' })).hold?.status).toBe(
+      HoldStatus.HOLD_STATUS_EXPIRED,
+    );
+    expect(await stockOf(sku)).toEqual({ onHand: 5, held: 0, available: 5 });
     // Once its event is out, the next pass archives it; it stays readable.
     await waitFor(
       async () => {

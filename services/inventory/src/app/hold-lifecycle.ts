@@ -1,15 +1,18 @@
 import { InventoryError } from '../domain/errors';
 import type { InventoryEvent } from '../domain/events';
-import { commit, expire, extend, fail, type Hold, isFinal, release } from '../domain/hold';
+import { commit, expire, extend, fail, type Hold, type HoldStatus, isFinal, release } from '../domain/hold';
 import { isLow } from '../domain/stock';
 import type { InventoryDeps } from './ports';
 
 /** How soon the sweeper retries settling a final hold's lines if the process that changed it did not finish. */
 export const SETTLE_RETRY_MS = 30_000;
 
-/** Gives an active hold's stock back. A repeat on a released hold returns it unchanged. */
+/**
+ * Gives an active hold's stock back. A hold that already holds nothing (released, expired or failed) is returned
+ * unchanged, so a compensating release is always safe to send; a committed hold cannot be released.
+ */
 export async function releaseHold(deps: InventoryDeps, id: string, reason: string): Promise<Hold> {
-  return transition(deps, id, 'RELEASED', (hold, now) => {
+  return transition(deps, id, ['RELEASED', 'EXPIRED', 'FAILED'], (hold, now) => {
     const next = release(hold, reason, now);
     return { next, events: [{ type: 'ReservationReleased', hold: next }] };
   });
@@ -17,7 +20,7 @@ export async function releaseHold(deps: InventoryDeps, id: string, reason: strin
 
 /** The goods left: on hand and held go down on every line. A repeat on a committed hold returns it unchanged. */
 export async function commitHold(deps: InventoryDeps, id: string): Promise<Hold> {
-  return transition(deps, id, 'COMMITTED', (hold, now) => {
+  return transition(deps, id, ['COMMITTED'], (hold, now) => {
     const next = commit(hold, now);
     return { next, events: [{ type: 'ReservationCommitted', hold: next }] };
   });
@@ -107,12 +110,13 @@ export async function settleLines(deps: Pick<InventoryDeps, 'stock' | 'holds' | 
 async function transition(
   deps: InventoryDeps,
   id: string,
-  target: 'RELEASED' | 'COMMITTED',
+  done: HoldStatus[],
   change: (hold: Hold, now: Date) => { next: Hold; events: InventoryEvent[] },
 ): Promise<Hold> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const hold = await getHold(deps, id);
-    if (hold.status === target) return hold;
+    if (done.includes(hold.status)) return hold;
+    if (hold.status === 'PENDING') throw new InventoryError('aborted', `Hold "${id}" is still being applied: retry`);
     const now = deps.clock.now();
     const { next, events } = change(hold, now);
     if (await deps.holds.save(next, hold.version, events, retryAt(now))) {
