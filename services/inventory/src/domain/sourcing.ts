@@ -107,12 +107,15 @@ export function planFulfilment(request: PlanRequest, locations: Location[], stoc
   for (const c of candidates) {
     if (considered.has(c.location.id)) continue;
     const hasAny = request.items.some((i) => stockAt(c.location.id, i.skuCode) > 0);
+    const hasAll = request.items.every((i) => stockAt(c.location.id, i.skuCode) >= i.quantity);
     pass(
       c,
       !hasAny
         ? 'has none of the items available'
         : whole
-          ? 'a nearer location has every item'
+          ? hasAll
+            ? 'a nearer location has every item'
+            : 'does not have every item'
           : 'not needed: the chosen locations cover more',
     );
   }
