@@ -342,3 +342,49 @@ describe('bad input changes nothing', () => {
     expect(decodeFieldViolations(error.metadata).map((v) => v.field)).toEqual(['hold_id', 'owner_id']);
   });
 });
+
+describe('crash recovery', () => {
+  it('a hold left PENDING by a crash mid-way is failed by the sweeper and its held lines are given back', async () => {
+    const sku = skuCode('crash');
+    await h.announceSkus([sku]);
+    await h.receive(sku, STORE, 10);
+    // What a process killed after holding the first line leaves behind: the PENDING hold and one held line.
+    const holdId = randomUUID();
+    const past = new Date(Date.now() - 120_000);
+    await h.db.collection('holds').insertOne({
+      _id: holdId,
+      ownerId: 'order-crashed',
+      lines: [
+        { skuCode: sku, locationId: STORE, quantity: 3 },
+        { skuCode: sku, locationId: DARK, quantity: 1 },
+      ],
+      status: 'PENDING',
+      expiresAt: new Date(Date.now() + 600_000),
+      reason: '',
+      shortages: [],
+      version: 1,
+      createdAt: past,
+      updatedAt: past,
+      sweepAt: past,
+      settled: false,
+      outbox: [],
+    } as object);
+    await h.db.collection('stock').updateOne(
+      { _id: `${sku}@${STORE}` } as object,
+      {
+        $inc: { free: -3, held: 3, version: 1 },
+        $push: { holds: { h: holdId, q: 3 }, holdIds: holdId },
+      } as object,
+    );
+    expect(await stockOf(sku)).toEqual({ onHand: 10, held: 3, available: 7 });
+    // A client retrying the same hold meanwhile is told to come back, not given a half-applied hold.
+    const retry = await refusal(h.client.releaseHold({ holdId, reason: 'client gave up' }));
+    expect(retry.code).toBe(status.ABORTED);
+
+    expect((await h.service.sweep()).recovered).toBeGreaterThanOrEqual(1);
+    expect(await stockOf(sku)).toEqual({ onHand: 10, held: 0, available: 10 });
+    const { hold } = await h.client.getHold({ holdId });
+    expect(hold?.status).toBe(HoldStatus.HOLD_STATUS_FAILED);
+    expect(hold?.reason).toContain('interrupted');
+  });
+});

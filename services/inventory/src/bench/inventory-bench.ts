@@ -51,17 +51,15 @@ async function announceSkus(prefix: string, codes: string[]): Promise<void> {
         categories: [],
         attributes: {},
         imageUrls: [],
-        skus: codes
-          .slice(i, i + 100)
-          .map((code) => ({
-            code,
-            name: code,
-            attributes: {},
-            prices: [],
-            sellableChannels: [],
-            barcode: '',
-            imageUrls: [],
-          })),
+        skus: codes.slice(i, i + 100).map((code) => ({
+          code,
+          name: code,
+          attributes: {},
+          prices: [],
+          sellableChannels: [],
+          barcode: '',
+          imageUrls: [],
+        })),
         status: ProductStatus.PRODUCT_STATUS_ACTIVE,
         version: '1',
         createTime: new Date(),
