@@ -31,6 +31,8 @@ export interface PaymentsService {
   topic: string;
   /** The wallet callback endpoint's URL. */
   walletCallbackUrl: string;
+  /** The wallet simulator's HTTP API (local runs), when WALLET_SIMULATOR_PORT is set. */
+  walletSimulatorUrl?: string;
   /** The built-in provider simulators (the only providers so far); tests drive them. */
   simulators: { card: CardSimulator; wallet: WalletSimulator };
   /** Runs the reconciler / expiry sweeper once now (tests, operators). */
@@ -174,6 +176,7 @@ export async function start(
     logger,
     topic,
     walletCallbackUrl,
+    walletSimulatorUrl: simulatorServer && `http://127.0.0.1:${simulatorServer.port}`,
     simulators: { card, wallet },
     sweeps: { reconcile: () => reconciler.runNow(), expire: () => expirer.runNow() },
     stop,

@@ -146,11 +146,14 @@ export async function collectTopic(topic: string) {
   });
   return {
     messages,
-    /** The ce_types of one payment's events, in order. */
-    typesOf: (paymentId: string) =>
-      messages
+    /** The ce_types of one payment's events, in order; delivery is at least once, so repeats of a ce_id count once. */
+    typesOf: (paymentId: string) => {
+      const seen = new Set<string>();
+      return messages
         .filter((m) => m.headers.ce_subject === paymentId)
-        .map((m) => m.headers.ce_type?.replace('o2o.payments.v1.', '')),
+        .filter((m) => !seen.has(m.headers.ce_id!) && seen.add(m.headers.ce_id!))
+        .map((m) => m.headers.ce_type?.replace('o2o.payments.v1.', ''));
+    },
     stop: () => consumer.disconnect(),
   };
 }
