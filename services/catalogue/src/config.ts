@@ -1,4 +1,4 @@
-import { env, parseConfig, z } from '@o2o/kit-config';
+import { env, kafkaEnv, parseConfig, z } from '@o2o/kit-config';
 
 const schema = z.object({
   GRPC_HOST: z.string().default('127.0.0.1'),
@@ -15,6 +15,7 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]*$/)
     .default(''),
+  ...kafkaEnv,
   LOG_LEVEL: env.logLevel().default('info'),
   /** After SIGTERM: how long health says NOT_SERVING before new calls are refused (probes must notice). */
   SHUTDOWN_DRAIN_DELAY_MS: env.millis().default(0),

@@ -1,11 +1,12 @@
 import { reflectionDescriptorSets } from '@o2o/contracts';
+import { kafkaSasl } from '@o2o/kit-config';
 import { type InFlight, runMain, startGrpcServer, stopOnSignals } from '@o2o/kit-grpc';
 import { createKafkaClient, type EventProducer } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
 import { type OutboxRelay, startOutboxRelay } from '@o2o/kit-outbox';
 import type { CatalogueConfig } from './config';
-import { CATALOGUE_PARTITIONS, CATALOGUE_TOPIC, catalogueEventEncoder } from './adapters/event-encoder';
+import { CATALOGUE_TOPIC, catalogueEventEncoder } from './adapters/event-encoder';
 import { catalogueGrpcService } from './adapters/grpc-server';
 import { mongoProductRepository } from './adapters/mongo-product-repository';
 
@@ -30,7 +31,13 @@ export async function start(
   const products = mongoProductRepository(connection, catalogueEventEncoder(topic));
   await products.ensureIndexes();
 
-  const kafka = createKafkaClient({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafkaClient({
+    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    logger,
+    sasl: kafkaSasl(config),
+    ssl: config.KAFKA_SSL,
+  });
   let relay: OutboxRelay | undefined;
   let producer: EventProducer | undefined;
   let stopped = false;
@@ -39,7 +46,7 @@ export async function start(
   const kafkaReady = (async () => {
     for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
       try {
-        await kafka.ensureTopics([{ topic, partitions: CATALOGUE_PARTITIONS }]);
+        await kafka.ensureTopics([{ topic, partitions: config.KAFKA_TOPIC_PARTITIONS }]);
         producer = await kafka.producer();
         if (stopped) return;
         relay = startOutboxRelay({

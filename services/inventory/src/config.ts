@@ -1,4 +1,4 @@
-import { env, parseConfig, z } from '@o2o/kit-config';
+import { env, kafkaEnv, parseConfig, z } from '@o2o/kit-config';
 
 const schema = z.object({
   GRPC_HOST: z.string().default('127.0.0.1'),
@@ -17,6 +17,7 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]*$/)
     .default(''),
+  ...kafkaEnv,
   LOG_LEVEL: env.logLevel().default('info'),
   SHUTDOWN_DRAIN_DELAY_MS: env.millis().default(0),
   SHUTDOWN_GRACE_MS: env.millis().default(20_000),

@@ -1,4 +1,5 @@
 import { reflectionDescriptorSets } from '@o2o/contracts';
+import { kafkaSasl } from '@o2o/kit-config';
 import { type InFlight, runMain, startGrpcServer, stopOnSignals } from '@o2o/kit-grpc';
 import { createKafkaClient, type EventConsumer, type EventProducer } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
@@ -7,16 +8,13 @@ import { type OutboxRelay, startOutboxRelay } from '@o2o/kit-outbox';
 import { sweepHolds } from './app/hold-lifecycle';
 import type { InventoryDeps } from './app/ports';
 import type { InventoryConfig } from './config';
-import { INVENTORY_PARTITIONS, INVENTORY_TOPIC, inventoryEventEncoder } from './adapters/event-encoder';
+import { INVENTORY_TOPIC, inventoryEventEncoder } from './adapters/event-encoder';
 import { inventoryGrpcService } from './adapters/grpc-server';
 import { CATALOGUE_TOPIC, catalogueEventHandler } from './adapters/kafka-catalogue-consumer';
 import { mongoHoldRepository } from './adapters/mongo-hold-repository';
 import { mongoLocationRepository } from './adapters/mongo-location-repository';
 import { mongoSkuRegistry } from './adapters/mongo-sku-registry';
 import { mongoStockRepository } from './adapters/mongo-stock-repository';
-
-/** Partition count of the catalogue topic, should inventory be the first to create it. */
-const CATALOGUE_PARTITIONS = 6;
 
 /** A running inventory service. */
 export interface InventoryService {
@@ -47,7 +45,13 @@ export async function start(
   await Promise.all([locations.ensureIndexes(), stock.ensureIndexes(), holds.ensureIndexes()]);
   const deps: InventoryDeps = { locations, stock, holds, skus, clock: { now: () => new Date() } };
 
-  const kafka = createKafkaClient({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafkaClient({
+    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    logger,
+    sasl: kafkaSasl(config),
+    ssl: config.KAFKA_SSL,
+  });
   const relays: OutboxRelay[] = [];
   let producer: EventProducer | undefined;
   let consumer: EventConsumer | undefined;
@@ -59,8 +63,9 @@ export async function start(
     for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
       try {
         await kafka.ensureTopics([
-          { topic, partitions: INVENTORY_PARTITIONS },
-          { topic: catalogueTopic, partitions: CATALOGUE_PARTITIONS },
+          { topic, partitions: config.KAFKA_TOPIC_PARTITIONS },
+          // Created here too should inventory start before the catalogue ever did; same count everywhere.
+          { topic: catalogueTopic, partitions: config.KAFKA_TOPIC_PARTITIONS },
         ]);
         producer = await kafka.producer();
         if (stopped) return;

@@ -7,8 +7,6 @@ import { moneyToPb, priceChannelToPb, productToPb } from './proto-mapping';
 export const CATALOGUE_TOPIC = 'o2o.catalogue.v1';
 /** CloudEvents source of every catalogue event. */
 export const CATALOGUE_SOURCE = '/o2o/catalogue';
-/** Partition count the topic is created with (keyed by product id). */
-export const CATALOGUE_PARTITIONS = 6;
 
 /** An encoder of domain events into protobuf outbox entries for `topic`, keyed by product id, with the trace context. */
 export function catalogueEventEncoder(topic: string): (list: CatalogueEvent[]) => OutboxEntry[] {

@@ -8,8 +8,6 @@ import { holdToPb, reasonToPb, stockToPb } from './proto-mapping';
 export const INVENTORY_TOPIC = 'o2o.inventory.v1';
 /** CloudEvents source of every inventory event. */
 export const INVENTORY_SOURCE = '/o2o/inventory';
-/** Partition count the topic is created with. */
-export const INVENTORY_PARTITIONS = 6;
 
 /** An encoder of domain events into protobuf outbox entries for `topic`: stock events keyed by "<sku>@<location>", hold events by hold id. */
 export function inventoryEventEncoder(topic: string): (list: InventoryEvent[]) => OutboxEntry[] {

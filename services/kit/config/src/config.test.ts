@@ -1,4 +1,4 @@
-import { ConfigError, env, parseConfig, z } from './index';
+import { ConfigError, env, kafkaEnv, kafkaSasl, parseConfig, z } from './index';
 
 const schema = z.object({
   GRPC_PORT: env.port().default(50051),
@@ -26,5 +26,35 @@ describe('parseConfig', () => {
     expect(problems).toMatch(/GRPC_PORT/);
     expect(problems).toMatch(/KAFKA_BROKERS/);
     expect(problems).toMatch(/DEBUG/);
+  });
+});
+
+describe('kafkaEnv and kafkaSasl', () => {
+  const schema = z.object({ ...kafkaEnv });
+
+  it('defaults to no SASL, no TLS and 6 partitions', () => {
+    const config = parseConfig(schema, {});
+    expect(config).toEqual({ KAFKA_SSL: false, KAFKA_TOPIC_PARTITIONS: 6 });
+    expect(kafkaSasl(config)).toBeUndefined();
+  });
+
+  it('builds SCRAM credentials when a mechanism and both credentials are set', () => {
+    const config = parseConfig(schema, {
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'inventory',
+      KAFKA_SASL_PASSWORD: 's3cret',
+      KAFKA_TOPIC_PARTITIONS: '12',
+    });
+    expect(kafkaSasl(config)).toEqual({ mechanism: 'scram-sha-512', username: 'inventory', password: 's3cret' });
+    expect(config.KAFKA_TOPIC_PARTITIONS).toBe(12);
+  });
+
+  it('refuses a mechanism without credentials, naming what is missing', () => {
+    const config = parseConfig(schema, { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'inventory' });
+    expect(() => kafkaSasl(config)).toThrow(/KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set/);
+  });
+
+  it('refuses an unknown mechanism', () => {
+    expect(() => parseConfig(schema, { KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(ConfigError);
   });
 });

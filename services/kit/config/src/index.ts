@@ -48,4 +48,32 @@ export const env = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 };
 
+/**
+ * The Kafka variables every service reads besides its brokers and client id: SASL credentials (the cluster's
+ * listeners use SCRAM-SHA-512; local runs use none), TLS, and the partition count topics are created with (it must
+ * equal the count of topics that already exist, e.g. 12 where Strimzi declares them).
+ */
+export const kafkaEnv = {
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  KAFKA_SSL: env.bool().default(false),
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+};
+
+/** SASL settings from {@link kafkaEnv} values: undefined without a mechanism; a mechanism needs both credentials. */
+export function kafkaSasl(config: {
+  KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  KAFKA_SASL_USERNAME?: string;
+  KAFKA_SASL_PASSWORD?: string;
+}): { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined {
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = config;
+  if (!mechanism) return undefined;
+  const missing = [!username && 'KAFKA_SASL_USERNAME', !password && 'KAFKA_SASL_PASSWORD'].filter(Boolean);
+  if (!username || !password) {
+    throw new ConfigError(missing.map((name) => `${String(name)}: required when KAFKA_SASL_MECHANISM is set`));
+  }
+  return { mechanism, username, password };
+}
+
 export { z };

@@ -11,6 +11,7 @@ import {
   type LogEntry,
   type Producer,
   type RetryOptions,
+  type SASLOptions,
 } from 'kafkajs';
 import type { ConsumeOptions, EventConsumer, EventProducer, KafkaClient, OutgoingMessage, TopicSpec } from './types';
 
@@ -21,6 +22,10 @@ export interface KafkaClientOptions {
   logger: Logger;
   /** TCP connect timeout per broker (ms); default 3000. */
   connectionTimeoutMs?: number;
+  /** SASL credentials (the cluster's listeners use SCRAM-SHA-512); none locally. */
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** TLS to the brokers; default off. */
+  ssl?: boolean;
 }
 
 // Set explicitly: kafkajs silently swaps in much shorter retry defaults when NODE_ENV=test (jest sets it), and the
@@ -52,6 +57,8 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     clientId: options.clientId,
     brokers: options.brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    ...(options.sasl ? { sasl: saslFor(options.sasl) } : {}),
+    ssl: options.ssl ?? false,
     retry: BOUNDED_RETRY,
     logLevel: kafkajsLevelFor(logger),
     logCreator: () => (entry) => forwardLog(logger, entry),
@@ -318,4 +325,16 @@ function forwardLog(logger: Logger, entry: LogEntry): void {
     ? 'debug'
     : PINO_LEVEL[entry.level as keyof typeof PINO_LEVEL];
   if (level) logger[level]({ kafkajs: entry.namespace, ...fields }, message);
+}
+
+// kafkajs types each mechanism separately; this narrows our one shape to its union.
+function saslFor(sasl: NonNullable<KafkaClientOptions['sasl']>): SASLOptions {
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username: sasl.username, password: sasl.password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username: sasl.username, password: sasl.password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username: sasl.username, password: sasl.password };
+  }
 }
