@@ -48,21 +48,85 @@ wait_port() { # name port seconds log
 }
 
 # ---------- FerretDB ----------
+# The binary is built from scripts/infra/ferretdb (our Go module) against FerretDB with the patches in
+# scripts/infra/ferretdb/patches applied; its name hashes all of these, so changing any of them rebuilds it.
+FERRETDB_MODULE="github.com/FerretDB/FerretDB"
+
+ferretdb_patches() { # sets the array PATCHES to the patch files, in the order they apply (0001-..., 0002-...)
+  local p
+  PATCHES=()
+  for p in "$HERE"/ferretdb/patches/*.patch; do [[ -f "$p" ]] && PATCHES+=("$p"); done
+  return 0
+}
+
 ferretdb_bin() {
   local hash
-  hash="$(cat "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE"/ferretdb/*.go | sha256sum | cut -c1-12)"
+  ferretdb_patches
+  hash="$(cat "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$HERE"/ferretdb/*.go "${PATCHES[@]}" | sha256sum | cut -c1-12)"
   echo "$CACHE/bin/ferretdb-$hash"
 }
 
+apply_patch() { # dir patch-file: apply a -p1 unified diff in dir, all or nothing
+  local dir="$1" file="$2"
+  if command -v git >/dev/null 2>&1; then
+    # git apply outside a repository works like patch -p1; the ceiling keeps git from taking dir as part of a
+    # repository above it (a cache directory inside a checkout), where it would resolve the paths differently.
+    (cd "$dir" && GIT_CEILING_DIRECTORIES="$(dirname "$dir")" git apply -p1 "$file")
+  elif command -v patch >/dev/null 2>&1; then
+    patch -d "$dir" -p1 --batch --forward --no-backup-if-mismatch --quiet -i "$file"
+  else
+    die "applying FerretDB's patches needs git or patch (e.g. apt-get install git)"
+  fi
+}
+
+# ferretdb_src prints the directory of a writable copy of the FerretDB module our go.mod requires, with the patches
+# applied; it is prepared once per FerretDB version and patch content ($CACHE/ferretdb-src-<hash>), in a temporary
+# directory renamed into place when complete.
+ferretdb_src() {
+  local version hash dir upstream tmp p
+  version="$(awk -v m="$FERRETDB_MODULE" '$1 == m { print $2; exit }' "$HERE/ferretdb/go.mod")"
+  [[ -n "$version" ]] || die "scripts/infra/ferretdb/go.mod does not require $FERRETDB_MODULE"
+  ferretdb_patches
+  hash="$({ echo "$FERRETDB_MODULE@$version"; ((${#PATCHES[@]} == 0)) || cat "${PATCHES[@]}"; } | sha256sum | cut -c1-12)"
+  dir="$CACHE/ferretdb-src-$hash"
+  if [[ -f "$dir/.o2o-patched" ]]; then echo "$dir"; return 0; fi
+  # The module cache holds the pristine module (read-only); go mod download fetches it if needed and prints its Dir.
+  upstream="$(cd "$HERE/ferretdb" && GOFLAGS=-mod=mod go mod download -json "$FERRETDB_MODULE@$version" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || true
+  [[ -n "$upstream" && -f "$upstream/go.mod" ]] || die "could not download $FERRETDB_MODULE@$version from the Go module proxy"
+  mkdir -p "$CACHE"
+  rm -rf "$dir"
+  tmp="$(mktemp -d "$dir.tmp.XXXXXX")"
+  cp -R "$upstream/." "$tmp/"
+  chmod -R u+w "$tmp"
+  for p in "${PATCHES[@]}"; do
+    say "applying $(basename "$p") to FerretDB $version"
+    apply_patch "$tmp" "$p" || { rm -rf "$tmp"; die "$(basename "$p") does not apply to $FERRETDB_MODULE@$version"; }
+  done
+  touch "$tmp/.o2o-patched"
+  # Another build may have finished the same directory meanwhile; theirs is as good as ours.
+  mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
+  echo "$dir"
+}
+
 build_ferretdb() {
-  local bin
+  local bin src work rc=0
   bin="$(ferretdb_bin)"
   [[ -x "$bin" ]] && return 0
   need go "FerretDB is built from the Go module proxy; install Go 1.22+ (https://go.dev/dl) or point MONGO_URL at a running MongoDB"
-  say "building FerretDB 1.24 (embedded, SQLite) from the Go module proxy; the first build takes a few minutes"
+  say "building FerretDB 1.24 (embedded, SQLite, patched) from the Go module proxy; the first build takes a few minutes"
   mkdir -p "$CACHE/bin"
-  (cd "$HERE/ferretdb" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$bin.tmp" .) \
-    || die "FerretDB build failed (see the Go output above)"
+  src="$(ferretdb_src)" || exit 1
+  # The replace directive points at a path on this machine, so it goes into a temporary copy of go.mod (go build
+  # -modfile), never into the committed one. go.sum is copied beside it (the go command reads <modfile>.sum); the
+  # patched module requires exactly what upstream does, so the committed go.sum covers it.
+  work="$(mktemp -d "$CACHE/ferretdb-build.XXXXXX")"
+  cp "$HERE/ferretdb/go.mod" "$HERE/ferretdb/go.sum" "$work/"
+  (cd "$HERE/ferretdb" &&
+    go mod edit -replace="$FERRETDB_MODULE=$src" "$work/go.mod" &&
+    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -modfile="$work/go.mod" -trimpath -o "$bin.tmp" .) || rc=$?
+  rm -rf "$work"
+  ((rc == 0)) || die "FerretDB build failed (see the Go output above)"
   mv "$bin.tmp" "$bin"
 }
 

@@ -9,6 +9,14 @@
 // FerretDB 1.24's SQLite backend also never uses its own _id index (the index and the queries spell the JSON path
 // differently), so every lookup or update by _id scans the collection. This command adds a matching index on every
 // collection table, at start-up and after each command that can create one (see id-index.go).
+//
+// Finally, that backend pushes a filter down to SQL only when it is exactly {_id: <string|ObjectID>}, so a
+// conditional update such as {_id, version} read and decoded the whole collection. That one needs FerretDB's own
+// code changed: patches/*.patch are unified diffs against the FerretDB version go.mod requires, which
+// scripts/infra.sh applies to a copy of the module and builds this module against (a replace in a temporary go.mod,
+// never in this one). patches/0001-push-down-id-equality.patch pushes the _id equality down whenever the filter has
+// one; FerretDB's handlers re-apply the whole filter to what the backend returns, so that is safe. A plain
+// `go build` or `go test` here uses unpatched FerretDB: correct, only slower on such filters.
 package main
 
 import (
