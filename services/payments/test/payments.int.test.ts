@@ -150,6 +150,12 @@ describe('card payments over gRPC, events on Kafka', () => {
       c.capturePayment({ idempotencyKey: 'cap', paymentId: id, amount: cny(3001) }),
     );
     expect(sameKeyOtherAmount.code).toBe(status.INVALID_ARGUMENT);
+    const refundOtherAmount = await refusal(
+      c.refundPayment({ idempotencyKey: 'ref', paymentId: id, amount: cny(1001), reason: '' }),
+    );
+    expect(refundOtherAmount.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeFieldViolations(refundOtherAmount.metadata).map((v) => v.field)).toEqual(['idempotency_key']);
+    expect((await h.stored(id))!.ledger).toHaveLength(3);
   });
 
   it('concurrent different captures never capture more than authorised', async () => {
