@@ -124,6 +124,51 @@ describe('refused operations change nothing', () => {
     }
   });
 
+  it('bad void and refund input → INVALID_ARGUMENT naming the field', async () => {
+    const id = await paymentWith(5000);
+    const long = 'x'.repeat(501);
+    expect(
+      await refusedUnchanged(
+        id,
+        () => c.voidPayment({ idempotencyKey: 'v', paymentId: id, reason: long }),
+        status.INVALID_ARGUMENT,
+      ),
+    ).toEqual(['reason']);
+    expect(
+      await refusedUnchanged(
+        id,
+        () => c.voidPayment({ idempotencyKey: '', paymentId: id, reason: '' }),
+        status.INVALID_ARGUMENT,
+      ),
+    ).toEqual(['idempotency_key']);
+    expect(
+      await refusedUnchanged(
+        id,
+        () => c.refundPayment({ idempotencyKey: 'r', paymentId: id, amount: cny(100), reason: long }),
+        status.INVALID_ARGUMENT,
+      ),
+    ).toEqual(['reason']);
+    expect(
+      await refusedUnchanged(
+        id,
+        () => c.refundPayment({ idempotencyKey: 'r', paymentId: id, amount: cny(0), reason: '' }),
+        status.INVALID_ARGUMENT,
+      ),
+    ).toEqual(['amount.amount_minor']);
+    const badId = await refusal(c.voidPayment({ idempotencyKey: 'v', paymentId: 'order-1', reason: '' }));
+    expect(decodeFieldViolations(badId.metadata).map((v) => v.field)).toEqual(['payment_id']);
+  });
+
+  it('bad ListPayments input → INVALID_ARGUMENT', async () => {
+    const list = (orderId: string, pageSize: number, pageToken = '') =>
+      refusal(c.listPayments({ orderId, page: { pageSize, pageToken } }));
+    expect(decodeFieldViolations((await list('', 0)).metadata).map((v) => v.field)).toEqual(['order_id']);
+    expect(decodeFieldViolations((await list('o-1', 201)).metadata).map((v) => v.field)).toEqual(['page.page_size']);
+    expect(decodeFieldViolations((await list('o-1', 0, 'garbage')).metadata).map((v) => v.field)).toEqual([
+      'page.page_token',
+    ]);
+  });
+
   it('bad Authorize input → INVALID_ARGUMENT with field violations, nothing stored', async () => {
     const before = await h.countPayments();
     const cases: [ReturnType<typeof cardRequest>, string[]][] = [
