@@ -1,4 +1,4 @@
-import { env, parseConfig, z } from '@o2o/kit-config';
+import { env, kafkaEnv, parseConfig, z } from '@o2o/kit-config';
 
 /** The callback secret local runs and tests use; refused in production. */
 const LOCAL_CALLBACK_SECRET = 'local-wallet-callback-secret';
@@ -19,6 +19,8 @@ const fields = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]*$/)
     .default(''),
+  /** SASL, TLS and the topic's partition count (6 locally, 12 where Strimzi declares the topic). */
+  ...kafkaEnv,
   LOG_LEVEL: env.logLevel().default('info'),
   /** After SIGTERM: how long health says NOT_SERVING before new calls are refused (probes must notice). */
   SHUTDOWN_DRAIN_DELAY_MS: env.millis().default(0),

@@ -1,4 +1,5 @@
 import { reflectionDescriptorSets } from '@o2o/contracts';
+import { kafkaSasl } from '@o2o/kit-config';
 import { type InFlight, runMain, startGrpcServer, stopOnSignals } from '@o2o/kit-grpc';
 import { createKafkaClient, type EventProducer } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
@@ -8,7 +9,7 @@ import type { Deps } from './app/ports';
 import { applyWalletOutcome, expireDue, reconcilePending } from './app/wallet-outcome';
 import type { PaymentsConfig } from './config';
 import { CardSimulator, storeTill } from './adapters/card-simulator';
-import { PAYMENTS_PARTITIONS, PAYMENTS_TOPIC, paymentsEventEncoder } from './adapters/event-encoder';
+import { PAYMENTS_TOPIC, paymentsEventEncoder } from './adapters/event-encoder';
 import { paymentsGrpcService } from './adapters/grpc-server';
 import {
   mongoPaymentRepository,
@@ -56,7 +57,13 @@ export async function start(
   const payments = mongoPaymentRepository(connection, paymentsEventEncoder(topic));
   await payments.ensureIndexes();
 
-  const kafka = createKafkaClient({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafkaClient({
+    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    logger,
+    sasl: kafkaSasl(config),
+    ssl: config.KAFKA_SSL,
+  });
   let relay: OutboxRelay | undefined;
   let producer: EventProducer | undefined;
   let stopped = false;
@@ -65,7 +72,7 @@ export async function start(
   const kafkaReady = (async () => {
     for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
       try {
-        await kafka.ensureTopics([{ topic, partitions: PAYMENTS_PARTITIONS }]);
+        await kafka.ensureTopics([{ topic, partitions: config.KAFKA_TOPIC_PARTITIONS }]);
         producer = await kafka.producer();
         if (stopped) return;
         relay = startOutboxRelay({

@@ -7,8 +7,6 @@ import { declineReasonToPb, moneyToPb, paymentToPb } from './proto-mapping';
 export const PAYMENTS_TOPIC = 'o2o.payments.v1';
 /** CloudEvents source of every payments event. */
 export const PAYMENTS_SOURCE = '/o2o/payments';
-/** Partition count the topic is created with (keyed by order id). */
-export const PAYMENTS_PARTITIONS = 6;
 
 /**
  * An encoder of domain events into protobuf outbox entries for `topic`. The Kafka key is the ORDER id, so every
