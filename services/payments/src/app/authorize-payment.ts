@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type AuthorizeInput, validateAuthorizeInput } from '../domain/authorize-input';
+import { type AuthorizeInput, deadlineProblems, validateAuthorizeInput } from '../domain/authorize-input';
 import { PaymentError } from '../domain/errors';
 import type { PaymentEvent } from '../domain/events';
 import { Payment, type PaymentInit, type PaymentState } from '../domain/payment';
@@ -23,7 +23,7 @@ export async function authorizePayment(
   request: AuthorizeInput & { idempotencyKey: string },
 ): Promise<PaymentState> {
   const now = deps.clock.now();
-  const violations = validateAuthorizeInput(request, now);
+  const violations = validateAuthorizeInput(request);
   const key = request.idempotencyKey;
   if (key.length === 0 || key.length > 128) {
     violations.unshift({ field: 'idempotency_key', description: 'must be 1..128 characters' });
@@ -41,6 +41,8 @@ export async function authorizePayment(
   };
   const earlier = await replay();
   if (earlier) return earlier;
+  const late = deadlineProblems(request, now);
+  if (late.length > 0) throw PaymentError.invalid(late);
 
   const created = await decide(deps, request, { id, now });
   const outcome = await deps.payments.insert(created.payment, created.events, op.hash);

@@ -102,6 +102,28 @@ describe('authorizePayment', () => {
   });
 });
 
+describe('authorizePayment with a wallet deadline', () => {
+  it('answers a repeat sent after the deadline with the first payment, not a deadline error', async () => {
+    let clock = new Date('2026-11-22T12:00:00Z');
+    const { deps } = setup(() => clock);
+    const request = {
+      idempotencyKey: 'w-late-repeat',
+      orderId: 'o-5',
+      amount: { currency: 'CNY', amountMinor: 100 },
+      method: 'WALLET_QR' as const,
+      wallet: { channel: 'ALIPAY' as const },
+      expiresAt: new Date('2026-11-22T12:05:00Z'),
+    };
+    const first = await authorizePayment(deps, request);
+    clock = new Date('2026-11-22T12:10:00Z');
+    expect(await authorizePayment(deps, request)).toEqual(first);
+    await expect(authorizePayment(deps, { ...request, idempotencyKey: 'new-key' })).rejects.toMatchObject({
+      kind: 'invalid-argument',
+      violations: [{ field: 'expire_time' }],
+    });
+  });
+});
+
 describe('money operations', () => {
   it('two different captures racing for the last money: the provider refuses one, the ledger never overdraws', async () => {
     const { deps } = setup();

@@ -19,8 +19,11 @@ export const WALLET_DEADLINE = { minMs: 1000, maxMs: 24 * 60 * 60 * 1000 } as co
 
 const ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Every problem with an AuthorizePayment request, as API field paths. */
-export function validateAuthorizeInput(input: AuthorizeInput, now: Date): Violation[] {
+/**
+ * Every problem with an AuthorizePayment request's content, as API field paths. The deadline's distance from now is
+ * checked separately (deadlineProblems), after the replay check: a repeat sent later still gets the first answer.
+ */
+export function validateAuthorizeInput(input: AuthorizeInput): Violation[] {
   const v: Violation[] = [];
   if (!ID.test(input.orderId)) v.push({ field: 'order_id', description: 'must be 1..64 of A-Z a-z 0-9 . _ : -' });
   v.push(...positiveAmountProblems(input.amount, 'amount'));
@@ -47,12 +50,6 @@ export function validateAuthorizeInput(input: AuthorizeInput, now: Date): Violat
       if (!input.wallet?.channel) {
         v.push({ field: 'wallet.channel', description: 'must be WALLET_CHANNEL_ALIPAY or WALLET_CHANNEL_WECHAT_PAY' });
       }
-      if (input.expiresAt) {
-        const ahead = input.expiresAt.getTime() - now.getTime();
-        if (!(ahead >= WALLET_DEADLINE.minMs && ahead <= WALLET_DEADLINE.maxMs)) {
-          v.push({ field: 'expire_time', description: 'must be 1 second to 24 hours ahead' });
-        }
-      }
       break;
     case 'CASH':
     case 'STORE_TERMINAL':
@@ -71,6 +68,15 @@ export function validateAuthorizeInput(input: AuthorizeInput, now: Date): Violat
     v.push({ field: 'expire_time', description: 'applies to WALLET_QR payments only' });
   }
   return v;
+}
+
+/** A wallet deadline that is not 1 s to 24 h ahead of `now`, as a violation. */
+export function deadlineProblems(input: AuthorizeInput, now: Date): Violation[] {
+  if (input.method !== 'WALLET_QR' || !input.expiresAt) return [];
+  const ahead = input.expiresAt.getTime() - now.getTime();
+  return ahead >= WALLET_DEADLINE.minMs && ahead <= WALLET_DEADLINE.maxMs
+    ? []
+    : [{ field: 'expire_time', description: 'must be 1 second to 24 hours ahead' }];
 }
 
 /** 12..19 digits with a valid Luhn check digit. */

@@ -1,4 +1,4 @@
-import { isCardNumber, validateAuthorizeInput } from './authorize-input';
+import { deadlineProblems, isCardNumber, validateAuthorizeInput } from './authorize-input';
 import { PaymentError } from './errors';
 import { ledgerProblems, sumLedger } from './ledger';
 import { deriveStatus, MAX_OPERATIONS, Payment, type PaymentInit, type PaymentState } from './payment';
@@ -268,32 +268,35 @@ describe('AuthorizePayment input', () => {
   const base = { orderId: 'o-1', amount: cny(100), method: 'CARD' as const, card: { number: '4242424242424242' } };
 
   it('accepts a valid card request and checks the Luhn digit', () => {
-    expect(validateAuthorizeInput(base, now)).toEqual([]);
+    expect(validateAuthorizeInput(base)).toEqual([]);
     expect(isCardNumber('4242424242424241')).toBe(false);
-    expect(validateAuthorizeInput({ ...base, card: { number: '4242424242424241' } }, now)).toEqual([
+    expect(validateAuthorizeInput({ ...base, card: { number: '4242424242424241' } })).toEqual([
       { field: 'card.number', description: 'must be 12..19 digits passing the Luhn check' },
     ]);
   });
 
   it('names every bad field', () => {
-    const fields = validateAuthorizeInput(
-      { orderId: '', amount: { currency: 'cny', amountMinor: 0 }, method: undefined },
-      now,
-    ).map((v) => v.field);
+    const fields = validateAuthorizeInput({
+      orderId: '',
+      amount: { currency: 'cny', amountMinor: 0 },
+      method: undefined,
+    }).map((v) => v.field);
     expect(fields).toEqual(['order_id', 'amount.currency_code', 'amount.amount_minor', 'method']);
     expect(
-      validateAuthorizeInput(
-        { orderId: 'o', amount: cny(1), method: 'WALLET_QR', wallet: { channel: undefined } },
-        now,
-      ),
+      validateAuthorizeInput({ orderId: 'o', amount: cny(1), method: 'WALLET_QR', wallet: { channel: undefined } }),
     ).toMatchObject([{ field: 'wallet.channel' }]);
-    expect(
-      validateAuthorizeInput(
-        { orderId: 'o', amount: cny(1), method: 'WALLET_QR', wallet: { channel: 'ALIPAY' }, expiresAt: later(500) },
-        now,
-      ),
-    ).toMatchObject([{ field: 'expire_time' }]);
-    expect(validateAuthorizeInput({ ...base, method: 'STORE_TERMINAL' }, now).map((v) => v.field)).toEqual([
+    const wallet = {
+      orderId: 'o',
+      amount: cny(1),
+      method: 'WALLET_QR' as const,
+      wallet: { channel: 'ALIPAY' as const },
+    };
+    expect(deadlineProblems({ ...wallet, expiresAt: later(500) }, now)).toMatchObject([{ field: 'expire_time' }]);
+    expect(deadlineProblems({ ...wallet, expiresAt: later(25 * 3600_000) }, now)).toMatchObject([
+      { field: 'expire_time' },
+    ]);
+    expect(deadlineProblems({ ...wallet, expiresAt: later(60_000) }, now)).toEqual([]);
+    expect(validateAuthorizeInput({ ...base, method: 'STORE_TERMINAL' }).map((v) => v.field)).toEqual([
       'card',
       'store',
     ]);
