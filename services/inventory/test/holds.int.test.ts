@@ -373,7 +373,7 @@ describe('crash recovery', () => {
       { _id: `${sku}@${STORE}` } as object,
       {
         $inc: { free: -3, held: 3, version: 1 },
-        $push: { holds: { h: holdId, q: 3 }, holdIds: holdId },
+        $push: { holding: holdId },
       } as object,
     );
     expect(await stockOf(sku)).toEqual({ onHand: 10, held: 3, available: 7 });

@@ -14,7 +14,9 @@ const MAX_ATTEMPTS = 20;
 
 /**
  * One SKU at one location. `free` = onHand − held − safetyStock is kept beside the counts so a hold can be the
- * single conditional update `{ free ≥ q, holdIds ∌ hold }` → `$inc`. `holds` says how much each hold took.
+ * single conditional update `{ free ≥ q, holding ∌ hold }` → `$inc`. `holding` lists holds whose line was held
+ * and not yet confirmed by the hold document; `settling` lists "release:<hold>" / "commit:<hold>" markers of lines
+ * given back or taken out and not yet confirmed. Both stay short: entries are forgotten once confirmed.
  */
 export interface StockDocument {
   _id: string;
@@ -27,8 +29,8 @@ export interface StockDocument {
   free: number;
   version: number;
   updatedAt: Date;
-  holds: { h: string; q: number }[];
-  holdIds: string[];
+  holding: string[];
+  settling: string[];
   requests: string[];
   /** Set once StockLow was announced for the current dip below the threshold. */
   low: boolean;
@@ -64,9 +66,9 @@ export function mongoStockRepository(
     async findMany(skuCodes, locationIds) {
       const query: Filter<StockDocument> = { skuCode: { $in: skuCodes } };
       if (locationIds.length > 0) query.locationId = { $in: locationIds };
-      return (await stock.find(query, { projection: { outbox: 0, holds: 0, holdIds: 0, requests: 0 } }).toArray()).map(
-        toStock,
-      );
+      return (
+        await stock.find(query, { projection: { outbox: 0, holding: 0, settling: 0, requests: 0 } }).toArray()
+      ).map(toStock);
     },
 
     async change(key, change) {
@@ -94,8 +96,8 @@ export function mongoStockRepository(
               locationId: key.locationId,
               held: 0,
               ...fields,
-              holds: [],
-              holdIds: [],
+              holding: [],
+              settling: [],
               requests: [key.requestId],
               outbox: encode(events),
             });
@@ -118,11 +120,11 @@ export function mongoStockRepository(
     async holdLine(holdId, line) {
       const _id = stockId(line.skuCode, line.locationId);
       const doc = await stock.findOneAndUpdate(
-        { _id, free: { $gte: line.quantity }, holdIds: { $ne: holdId } },
+        { _id, free: { $gte: line.quantity }, holding: { $ne: holdId } },
         {
           $inc: { free: -line.quantity, held: line.quantity, version: 1 },
           $set: { updatedAt: new Date() },
-          $push: { holds: { h: holdId, q: line.quantity }, holdIds: holdId },
+          $push: { holding: holdId },
         },
         { returnDocument: 'after' },
       );
@@ -133,30 +135,55 @@ export function mongoStockRepository(
 
     async isHeld(holdId, line) {
       const doc = await stock.findOne({ _id: stockId(line.skuCode, line.locationId) });
-      return doc?.holdIds.includes(holdId) ?? false;
+      return doc?.holding.includes(holdId) ?? false;
+    },
+
+    async undoLine(holdId, line) {
+      const doc = await stock.findOneAndUpdate(
+        { _id: stockId(line.skuCode, line.locationId), holding: holdId },
+        {
+          $inc: { free: line.quantity, held: -line.quantity, version: 1 },
+          $set: { updatedAt: new Date() },
+          $pullAll: { holding: [holdId] },
+        },
+        { returnDocument: 'after' },
+      );
+      if (doc) await resetLowIfRecovered(doc);
+      return doc ? toStock(doc) : undefined;
     },
 
     async settleLine(holdId, line, mode) {
       const _id = stockId(line.skuCode, line.locationId);
-      const entry = { h: holdId, q: line.quantity };
-      const pull = { $pullAll: { holds: [entry], holdIds: [holdId] } };
-      const now = new Date();
+      const marker = `${mode}:${holdId}`;
+      const changes = {
+        $set: { updatedAt: new Date() },
+        $push: { settling: marker },
+        // The hold's own marker may still be there if a crash came between activation and forgetting it.
+        $pullAll: { holding: [holdId] },
+      };
       if (mode === 'release') {
         const doc = await stock.findOneAndUpdate(
-          { _id, holdIds: holdId },
-          { $inc: { free: line.quantity, held: -line.quantity, version: 1 }, $set: { updatedAt: now }, ...pull },
+          { _id, settling: { $ne: marker } },
+          { ...changes, $inc: { free: line.quantity, held: -line.quantity, version: 1 } },
           { returnDocument: 'after' },
         );
         if (doc) await resetLowIfRecovered(doc);
         return doc ? toStock(doc) : undefined;
       }
       const doc = await stock.findOneAndUpdate(
-        { _id, holdIds: holdId, onHand: { $gte: line.quantity } },
-        { $inc: { onHand: -line.quantity, held: -line.quantity, version: 1 }, $set: { updatedAt: now }, ...pull },
+        { _id, settling: { $ne: marker }, onHand: { $gte: line.quantity } },
+        { ...changes, $inc: { onHand: -line.quantity, held: -line.quantity, version: 1 } },
         { returnDocument: 'after' },
       );
       if (doc) return toStock(doc);
       return commitShortLine(holdId, line);
+    },
+
+    async forgetLine(holdId, line) {
+      await stock.updateOne(
+        { _id: stockId(line.skuCode, line.locationId) },
+        { $pullAll: { holding: [holdId], settling: [`release:${holdId}`, `commit:${holdId}`] } },
+      );
     },
 
     async flagLow(level, event) {
@@ -173,9 +200,10 @@ export function mongoStockRepository(
    */
   async function commitShortLine(holdId: string, line: HoldLine): Promise<StockLevel | undefined> {
     const _id = stockId(line.skuCode, line.locationId);
+    const marker = `commit:${holdId}`;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const doc = await stock.findOne({ _id });
-      if (!doc?.holdIds.includes(holdId)) return doc ? toStock(doc) : undefined;
+      if (!doc || doc.settling.includes(marker)) return doc ? toStock(doc) : undefined;
       const onHand = Math.max(0, doc.onHand - line.quantity);
       const held = doc.held - line.quantity;
       const result = await stock.updateOne(
@@ -188,7 +216,8 @@ export function mongoStockRepository(
             version: doc.version + 1,
             updatedAt: new Date(),
           },
-          $pullAll: { holds: [{ h: holdId, q: line.quantity }], holdIds: [holdId] },
+          $push: { settling: marker },
+          $pullAll: { holding: [holdId] },
         },
       );
       if (result.matchedCount === 1) return { ...toStock(doc), onHand, held, version: doc.version + 1 };

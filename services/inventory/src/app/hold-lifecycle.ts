@@ -93,10 +93,17 @@ async function sweepOne(
 }
 
 /**
- * Settles every line of a final hold on its stock record (idempotent per line), then tells the repository the
- * hold needs no more attention. COMMITTED takes the goods out; every other final status gives them back.
+ * Settles every line of a final hold on its stock record, then tells the repository the hold needs no more
+ * attention, then lets the records forget their markers. A FAILED hold never became active: its held lines are
+ * taken back. A COMMITTED hold's goods are taken out; a RELEASED or EXPIRED hold's are given back. Every step is
+ * idempotent, so the sweeper can repeat it after a crash; markers are forgotten only after the hold says settled.
  */
 export async function settleLines(deps: Pick<InventoryDeps, 'stock' | 'holds' | 'clock'>, hold: Hold): Promise<void> {
+  if (hold.status === 'FAILED') {
+    for (const line of hold.lines) await deps.stock.undoLine(hold.id, line);
+    await deps.holds.markSettled(hold.id);
+    return;
+  }
   const mode = hold.status === 'COMMITTED' ? 'commit' : 'release';
   for (const line of hold.lines) {
     const stock = await deps.stock.settleLine(hold.id, line, mode);
@@ -105,6 +112,7 @@ export async function settleLines(deps: Pick<InventoryDeps, 'stock' | 'holds' | 
     }
   }
   await deps.holds.markSettled(hold.id);
+  for (const line of hold.lines) await deps.stock.forgetLine(hold.id, line);
 }
 
 async function transition(

@@ -32,8 +32,13 @@ export type LineHoldResult = { held: true; stock: StockLevel } | { held: false; 
 
 /**
  * Stock records, one per SKU per location. Holding and giving back are conditional single-document updates (so
- * concurrent holds on the last units cannot both win, and a retried line is not counted twice); adjustments are
+ * concurrent holds on the last units cannot both win, and a retried step is not counted twice); adjustments are
  * version-checked read-modify-writes that store their events in the same update.
+ *
+ * A record carries a hold only while an operation on it is in flight: the hold's id is on the record from the
+ * moment a line is held (or settled) until the hold document durably says so, then it is forgotten. So a record's
+ * size does not grow with the number of active holds (a hot SKU can carry thousands), and a crash between the two
+ * writes is recoverable: the marker on the record says what was applied.
  */
 export interface StockRepository {
   find(skuCode: string, locationId: string): Promise<StockLevel | undefined>;
@@ -47,15 +52,19 @@ export interface StockRepository {
     key: { skuCode: string; locationId: string; requestId: string },
     change: (current: StockLevel) => { next: StockLevel; events: InventoryEvent[] },
   ): Promise<{ stock: StockLevel; applied: boolean }>;
-  /** Holds one line for `holdId` if available ≥ quantity and the line is not already held for it. */
+  /** Holds one line if available ≥ quantity and the record does not already carry this hold's line in flight. */
   holdLine(holdId: string, line: HoldLine): Promise<LineHoldResult>;
-  /** True when the record already carries this hold's line. */
+  /** True while the record carries this hold's line as held and not yet forgotten. */
   isHeld(holdId: string, line: HoldLine): Promise<boolean>;
+  /** Takes back a line held for a hold that never became active (it failed); nothing if the record does not carry it. */
+  undoLine(holdId: string, line: HoldLine): Promise<StockLevel | undefined>;
   /**
-   * Gives a held line back ('release': held goes down) or takes it out ('commit': held and on hand go down).
-   * Does nothing when the record no longer carries the hold's line, so repeats are safe.
+   * Gives back ('release': held goes down) or takes out ('commit': held and on hand go down) a line of a hold that
+   * was active. Applied at most once per hold and line: the record keeps a marker until {@link forgetLine}.
    */
   settleLine(holdId: string, line: HoldLine, mode: 'release' | 'commit'): Promise<StockLevel | undefined>;
+  /** Drops the record's markers of this hold once the hold document records the operation as done. */
+  forgetLine(holdId: string, line: HoldLine): Promise<void>;
   /** Announces StockLow once per crossing: stores the event unless the record is already flagged low. */
   flagLow(stock: StockLevel, event: InventoryEvent): Promise<void>;
 }

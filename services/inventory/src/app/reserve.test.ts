@@ -77,7 +77,8 @@ describe('reserve', () => {
     expect(await t.held('TEA', 'L1')).toBe(2);
     expect(await t.held('CUP', 'L2')).toBe(3);
     expect(await t.onHand('TEA', 'L1')).toBe(5);
-    expect(t.stock.holdsOn('CUP', 'L2')).toEqual(new Map([['h-1', 3]]));
+    // Once the hold says ACTIVE, the records forget their in-flight markers (they do not grow with active holds).
+    expect(t.stock.holdsOn('CUP', 'L2').size).toBe(0);
     expect(t.events).toEqual([{ type: 'StockReserved', hold }]);
     expect(await getHold(t.deps, 'h-1')).toEqual(hold);
     // The sweeper looks at it again at its expiry.
@@ -568,5 +569,39 @@ describe('adjustStock', () => {
     expect(stock).toMatchObject({ safetyStock: 2, lowStockThreshold: 4 });
     expect(t.types()).toEqual(['StockAdjusted', 'StockLow']);
     expect(t.events[0]).toMatchObject({ reason: 'POLICY', delta: 0 });
+  });
+});
+
+describe('crashes between the stock record and the hold document', () => {
+  it('a release cut short after giving the lines back is finished by the sweeper without giving them back twice', async () => {
+    const t = await setup();
+    await reserve(t.deps, request('h-1', [line('TEA', 'L1', 2), line('CUP', 'L2', 1)]));
+    const markSettled = t.holds.markSettled.bind(t.holds);
+    t.holds.markSettled = () => Promise.reject(new Error('process killed'));
+    await expect(releaseHold(t.deps, 'h-1', 'order cancelled')).rejects.toThrow('process killed');
+    t.holds.markSettled = markSettled;
+    expect(await t.held('TEA', 'L1')).toBe(0);
+    expect(await t.held('CUP', 'L2')).toBe(0);
+
+    t.clock.advance(SETTLE_RETRY_MS + 1);
+    await sweepHolds(t.deps);
+    expect(await t.held('TEA', 'L1')).toBe(0);
+    expect(await t.held('CUP', 'L2')).toBe(0);
+    expect(t.holds.rows.get('h-1')?.settled ?? true).toBe(true);
+    expect(t.stock.holdsOn('TEA', 'L1').size).toBe(0);
+  });
+
+  it('a hold activated but not yet forgotten on its records still releases exactly once', async () => {
+    const t = await setup();
+    const forget = t.stock.forgetLine.bind(t.stock);
+    t.stock.forgetLine = () => Promise.reject(new Error('process killed'));
+    await expect(reserve(t.deps, request('h-1', [line('TEA', 'L1', 2)]))).rejects.toThrow('process killed');
+    t.stock.forgetLine = forget;
+    expect((await getHold(t.deps, 'h-1')).status).toBe('ACTIVE');
+    expect(t.stock.holdsOn('TEA', 'L1')).toEqual(new Map([['h-1', 2]]));
+    await releaseHold(t.deps, 'h-1', 'changed my mind');
+    await releaseHold(t.deps, 'h-1', 'changed my mind');
+    expect(await t.held('TEA', 'L1')).toBe(0);
+    expect(t.stock.holdsOn('TEA', 'L1').size).toBe(0);
   });
 });

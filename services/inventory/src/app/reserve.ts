@@ -66,6 +66,8 @@ async function applyLines(deps: InventoryDeps, hold: Hold): Promise<Hold> {
   if (!shortage) {
     const active = activate(hold, now);
     if (await deps.holds.save(active, hold.version, [{ type: 'StockReserved', hold: active }], active.expiresAt)) {
+      // The hold document now says every line is held: the records may forget their in-flight markers.
+      for (const line of hold.lines) await deps.stock.forgetLine(hold.id, line);
       return active;
     }
     return afterConflict(deps, hold);

@@ -77,8 +77,10 @@ export function memoryLocations(): LocationRepository & { rows: Map<string, Loca
 
 interface StockRow {
   level: StockLevel;
-  /** Units each hold took from this record. */
-  holds: Map<string, number>;
+  /** Holds whose line was held here and not yet confirmed by the hold document, with the units they took. */
+  holding: Map<string, number>;
+  /** "release:<hold>" / "commit:<hold>" markers of settled lines not yet confirmed by the hold document. */
+  settling: Set<string>;
   requests: string[];
   /** StockLow was announced for the current dip below the threshold. */
   low: boolean;
@@ -92,7 +94,7 @@ export function memoryStock(
   rows: Map<string, StockRow>;
   /** Puts a record in place directly (test set-up), as if adjusted to these numbers. */
   seed(skuCode: string, locationId: string, fields: Partial<Omit<StockLevel, 'skuCode' | 'locationId'>>): void;
-  /** The holds this record carries, by hold id. */
+  /** The holds this record carries in flight (held, not yet confirmed), by hold id. */
   holdsOn(skuCode: string, locationId: string): Map<string, number>;
 } {
   const rows = new Map<string, StockRow>();
@@ -104,10 +106,16 @@ export function memoryStock(
     rows,
     seed(skuCode, locationId, fields) {
       const level = { ...emptyStock(skuCode, locationId, clock.now()), version: 1, ...fields };
-      rows.set(stockId(skuCode, locationId), { level, holds: new Map(), requests: [], low: isLow(level) });
+      rows.set(stockId(skuCode, locationId), {
+        level,
+        holding: new Map(),
+        settling: new Set(),
+        requests: [],
+        low: isLow(level),
+      });
     },
     holdsOn(skuCode, locationId) {
-      return new Map(row(skuCode, locationId)?.holds ?? []);
+      return new Map(row(skuCode, locationId)?.holding ?? []);
     },
     async find(skuCode, locationId) {
       const r = row(skuCode, locationId);
@@ -132,7 +140,8 @@ export function memoryStock(
       const level: StockLevel = { ...next, held: current.held };
       rows.set(id, {
         level,
-        holds: r?.holds ?? new Map<string, number>(),
+        holding: r?.holding ?? new Map<string, number>(),
+        settling: r?.settling ?? new Set<string>(),
         requests: [...(r?.requests ?? []), key.requestId].slice(-REMEMBERED_REQUESTS),
         low: isLow(level),
       });
@@ -142,9 +151,10 @@ export function memoryStock(
     async holdLine(holdId, line) {
       const r = row(line.skuCode, line.locationId);
       if (!r) return { held: false, available: 0 };
-      if (r.holds.has(holdId) || available(r.level) < line.quantity)
+      if (r.holding.has(holdId) || available(r.level) < line.quantity) {
         return { held: false, available: available(r.level) };
-      r.holds.set(holdId, line.quantity);
+      }
+      r.holding.set(holdId, line.quantity);
       r.level = {
         ...r.level,
         held: r.level.held + line.quantity,
@@ -154,18 +164,39 @@ export function memoryStock(
       return { held: true, stock: { ...r.level } };
     },
     async isHeld(holdId, line) {
-      return row(line.skuCode, line.locationId)?.holds.has(holdId) ?? false;
+      return row(line.skuCode, line.locationId)?.holding.has(holdId) ?? false;
+    },
+    async undoLine(holdId, line) {
+      const r = row(line.skuCode, line.locationId);
+      if (!r?.holding.has(holdId)) return undefined;
+      r.holding.delete(holdId);
+      r.level = {
+        ...r.level,
+        held: r.level.held - line.quantity,
+        version: r.level.version + 1,
+        updatedAt: clock.now(),
+      };
+      resetLowIfRecovered(r);
+      return { ...r.level };
     },
     async settleLine(holdId, line: HoldLine, mode) {
       const r = row(line.skuCode, line.locationId);
-      if (!r?.holds.has(holdId)) return undefined;
-      r.holds.delete(holdId);
+      const marker = `${mode}:${holdId}`;
+      if (!r || r.settling.has(marker)) return undefined;
+      r.settling.add(marker);
+      r.holding.delete(holdId);
       const held = r.level.held - line.quantity;
       // A commit takes out what there is: damage or a count may have left less on hand than the hold took.
       const onHand = mode === 'commit' ? Math.max(0, r.level.onHand - line.quantity) : r.level.onHand;
       r.level = { ...r.level, onHand, held, version: r.level.version + 1, updatedAt: clock.now() };
       if (mode === 'release') resetLowIfRecovered(r);
       return { ...r.level };
+    },
+    async forgetLine(holdId, line) {
+      const r = row(line.skuCode, line.locationId);
+      r?.holding.delete(holdId);
+      r?.settling.delete(`release:${holdId}`);
+      r?.settling.delete(`commit:${holdId}`);
     },
     async flagLow(level, event) {
       const r = row(level.skuCode, level.locationId);
