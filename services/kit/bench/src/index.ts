@@ -30,8 +30,8 @@ export async function runLoad(
       const t0 = process.hrtime.bigint();
       try {
         await op(i);
-      } catch {
-        errors++;
+      } catch (error) {
+        if (errors++ === 0) process.stderr.write(`[bench] first error in ${name}: ${String(error)}\n`);
       }
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }

@@ -2,9 +2,7 @@
 // the card simulator → FerretDB or MongoDB, events through the outbox to Kafka) at several concurrencies, plus
 // captures (a version-checked update) and the raw database insert rate as the ceiling. Bounded by count, loopback
 // only. Run: scripts/bench-payments.sh (see docs/benchmarks.md).
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import {
@@ -13,6 +11,7 @@ import {
   PaymentsServiceClient,
   PaymentsServiceService,
 } from '@o2o/contracts/gen/o2o/payments/v1/payments';
+import { type LoadResult, machineLine, resultTable, runLoad, startServiceProcess } from '@o2o/kit-bench';
 import { asyncClient } from '@o2o/kit-grpc';
 import { MongoClient } from 'mongodb';
 
@@ -26,54 +25,12 @@ const MONGO_URL = env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const KAFKA_BROKERS = env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const OUT = env.BENCH_OUT;
 
-interface Result {
-  name: string;
-  concurrency: number;
-  ops: number;
-  errors: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-}
-
-async function runLoad(
-  name: string,
-  total: number,
-  concurrency: number,
-  op: (i: number) => Promise<unknown>,
-): Promise<Result> {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const started = process.hrtime.bigint();
-  const worker = async () => {
-    for (let i = next++; i < total; i = next++) {
-      const t0 = process.hrtime.bigint();
-      try {
-        await op(i);
-      } catch (error) {
-        if (errors++ === 0) process.stderr.write(`[bench] first error in ${name}: ${String(error)}\n`);
-      }
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  const result = { name, concurrency, ops: total, errors, seconds, p50: pct(50), p99: pct(99) };
-  process.stderr.write(
-    `[bench] ${name} @${concurrency}: ${(total / seconds).toFixed(0)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms errors ${errors}\n`,
-  );
-  return result;
-}
-
-async function rawInsert(run: string, concurrency: number): Promise<Result> {
+async function rawInsert(run: string, concurrency: number): Promise<LoadResult> {
   const client = await MongoClient.connect(MONGO_URL, { maxPoolSize: concurrency + 2 });
   const db = client.db(`bench_raw_pay_${run}_${concurrency}`);
   const col = db.collection<{ _id: string; payload: string }>('docs');
   const payload = 'x'.repeat(1800); // about the size of an authorised payment document with its outbox entry
-  const result = await runLoad('raw insertOne (FerretDB/Mongo)', RAW_OPS, concurrency, (i) =>
+  const result = await runLoad(`raw insertOne (FerretDB/Mongo), c=${concurrency}`, RAW_OPS, concurrency, (i) =>
     col.insertOne({ _id: `d${i}`, payload }),
   );
   await db.dropDatabase();
@@ -85,36 +42,24 @@ async function main(): Promise<void> {
   const run = Date.now().toString(36);
   const dbName = `bench_payments_${run}`;
   const bin = path.join(__dirname, '..', 'bin.js');
-  const child = spawn(process.execPath, [bin], {
-    env: {
-      ...env,
-      GRPC_PORT: '0',
-      WALLET_CALLBACK_PORT: '0',
-      MONGO_URL,
-      MONGO_DB: dbName,
-      KAFKA_BROKERS,
-      KAFKA_TOPIC_PREFIX: `bench-${run}.`,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const service = await startServiceProcess(bin, {
+    ...env,
+    GRPC_PORT: '0',
+    WALLET_CALLBACK_PORT: '0',
+    MONGO_URL,
+    MONGO_DB: dbName,
+    KAFKA_BROKERS,
+    KAFKA_TOPIC_PREFIX: `bench-${run}.`,
+    LOG_LEVEL: 'info',
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"gRPC server listening"/.exec(buffer);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`payments exited with ${code}`)));
-  });
-  child.stdout.resume();
+  const port = service.port;
   const raw = new PaymentsServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   const client = asyncClient(raw, PaymentsServiceService);
   process.stderr.write(
     `[bench] payments on 127.0.0.1:${port}; concurrency ${CONCURRENCIES.join(', ')}; ${AUTHORIZATIONS} authorisations each\n`,
   );
 
-  const results: Result[] = [];
+  const results: LoadResult[] = [];
   const authorised: { id: string; amountMinor: string }[] = [];
   const authorize = (label: string) => async (i: number) => {
     const { payment } = await client.authorizePayment({
@@ -138,7 +83,7 @@ async function main(): Promise<void> {
     results.push(await rawInsert(run, concurrency));
     results.push(
       await runLoad(
-        'gRPC AuthorizePayment (CARD, approved)',
+        `gRPC AuthorizePayment (CARD, approved), c=${concurrency}`,
         AUTHORIZATIONS,
         concurrency,
         authorize(`c${concurrency}`),
@@ -147,36 +92,30 @@ async function main(): Promise<void> {
   }
   const captureConcurrency = CONCURRENCIES[0] ?? 16;
   results.push(
-    await runLoad('gRPC CapturePayment (full)', Math.min(CAPTURES, authorised.length), captureConcurrency, (i) =>
-      client.capturePayment({
-        idempotencyKey: 'capture',
-        paymentId: authorised[i]!.id,
-        amount: { currencyCode: 'CNY', amountMinor: authorised[i]!.amountMinor },
-      }),
+    await runLoad(
+      `gRPC CapturePayment (full), c=${captureConcurrency}`,
+      Math.min(CAPTURES, authorised.length),
+      captureConcurrency,
+      (i) =>
+        client.capturePayment({
+          idempotencyKey: 'capture',
+          paymentId: authorised[i]!.id,
+          amount: { currencyCode: 'CNY', amountMinor: authorised[i]!.amountMinor },
+        }),
     ),
   );
   raw.close();
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
+  await service.stop();
   const cleanup = await MongoClient.connect(MONGO_URL);
   await cleanup.db(dbName).dropDatabase();
   await cleanup.close();
 
-  const rows = results
-    .map(
-      (r) =>
-        `| ${r.name} | ${r.concurrency} | ${r.ops} | ${(r.ops / r.seconds).toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`,
-    )
-    .join('\n');
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const report = `### Payments, ${new Date().toISOString().slice(0, 10)}
 
-Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.
+${machineLine()}
 Settings: ${AUTHORIZATIONS} card authorisations per concurrency level, ${CAPTURES} captures, ${RAW_OPS} raw inserts; database ${MONGO_URL.replace(/\/\/[^@]*@/, '//')}; Kafka ${KAFKA_BROKERS}; service, load generator, Kafka and the database all on this machine.
 
-| operation | concurrency | ops | ops/s | p50 ms | p99 ms | errors |
-|---|---:|---:|---:|---:|---:|---:|
-${rows}
+${resultTable(results)}
 `;
   process.stdout.write(`${report}\n`);
   if (OUT) writeFileSync(OUT, report);
