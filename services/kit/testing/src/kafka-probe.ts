@@ -13,7 +13,11 @@ export interface ProbedMessage {
  * every message of a topic from the beginning. Creates the topic first if the service has not yet (idempotent).
  */
 export async function collectTopic(topic: string): Promise<{ messages: ProbedMessage[]; stop(): Promise<void> }> {
-  const kafka = new Kafka({ clientId: uniqueName('probe'), brokers: testInfra().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: uniqueName('probe'),
+    brokers: testInfra().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const consumer = kafka.consumer({ groupId: uniqueName('probe') });
   const messages: ProbedMessage[] = [];
   const admin = kafka.admin();
@@ -34,7 +38,11 @@ export async function collectTopic(topic: string): Promise<{ messages: ProbedMes
 
 /** Publishes messages with a plain kafkajs producer (acks=all), e.g. another service's events a consumer must handle. */
 export async function publishTo(topic: string, messages: ProbedMessage[]): Promise<void> {
-  const kafka = new Kafka({ clientId: uniqueName('pub'), brokers: testInfra().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: uniqueName('pub'),
+    brokers: testInfra().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
