@@ -1,10 +1,10 @@
 import { reflectionDescriptorSets } from '@o2o/contracts';
 import { kafkaSasl } from '@o2o/kit-config';
-import { type InFlight, runMain, startGrpcServer, stopOnSignals } from '@o2o/kit-grpc';
-import { createKafkaClient, type EventProducer } from '@o2o/kit-kafka';
+import { type InFlight, runService, startGrpcServer } from '@o2o/kit-grpc';
+import { createKafkaClient } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
-import { type OutboxRelay, startOutboxRelay } from '@o2o/kit-outbox';
+import { startEventPipeline } from '@o2o/kit-outbox';
 import type { CatalogueConfig } from './config';
 import { CATALOGUE_TOPIC, catalogueEventEncoder } from './adapters/event-encoder';
 import { catalogueGrpcService } from './adapters/grpc-server';
@@ -31,38 +31,19 @@ export async function start(
   const products = mongoProductRepository(connection, catalogueEventEncoder(topic));
   await products.ensureIndexes();
 
-  const kafka = createKafkaClient({
-    clientId: config.KAFKA_CLIENT_ID,
-    brokers: config.KAFKA_BROKERS,
+  const events = startEventPipeline({
+    kafka: createKafkaClient({
+      clientId: config.KAFKA_CLIENT_ID,
+      brokers: config.KAFKA_BROKERS,
+      logger,
+      sasl: kafkaSasl(config),
+      ssl: config.KAFKA_SSL,
+    }),
+    topics: [{ topic, partitions: config.KAFKA_TOPIC_PARTITIONS }],
+    outboxes: [connection.collection('products')],
     logger,
-    sasl: kafkaSasl(config),
-    ssl: config.KAFKA_SSL,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
-  let relay: OutboxRelay | undefined;
-  let producer: EventProducer | undefined;
-  let stopped = false;
-  // Kafka may be down at start-up: writes still succeed (their events wait in the outbox) and the relay starts
-  // as soon as the broker answers.
-  const kafkaReady = (async () => {
-    for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
-      try {
-        await kafka.ensureTopics([{ topic, partitions: config.KAFKA_TOPIC_PARTITIONS }]);
-        producer = await kafka.producer();
-        if (stopped) return;
-        relay = startOutboxRelay({
-          collection: connection.collection('products'),
-          producer,
-          logger,
-          pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-        });
-        logger.info({ topic }, 'outbox relay started');
-        return;
-      } catch (error) {
-        logger.warn({ err: error, retryInMs: delay }, 'Kafka not ready; events wait in the outbox');
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  })();
 
   const inFlight: InFlight = { count: 0 };
   const server = await startGrpcServer({
@@ -72,7 +53,7 @@ export async function start(
         clock: { now: () => new Date() },
         logger,
         inFlight,
-        afterWrite: () => relay?.kick(),
+        afterWrite: events.kick,
       }),
     ],
     host: config.GRPC_HOST,
@@ -90,11 +71,7 @@ export async function start(
         graceMs: config.SHUTDOWN_GRACE_MS,
       });
       logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
-      stopped = true;
-      await kafkaReady;
-      await relay?.stop();
-      await producer?.disconnect();
-      await kafka.close();
+      await events.stop();
       await connection.close();
     })());
 
@@ -103,12 +80,6 @@ export async function start(
 
 /** Process entry: stop gracefully on SIGTERM/SIGINT, then run `onStopped` (telemetry flush). */
 export function run(config: Readonly<CatalogueConfig>, onStopped?: () => Promise<void>): void {
-  const bootLogger = createLogger({ service: 'catalogue', level: config.LOG_LEVEL });
-  runMain(async () => {
-    const service = await start(config, { logger: bootLogger });
-    stopOnSignals(async () => {
-      await service.stop();
-      await onStopped?.();
-    }, service.logger);
-  }, bootLogger);
+  const logger = createLogger({ service: 'catalogue', level: config.LOG_LEVEL });
+  runService(() => start(config, { logger }), logger, onStopped);
 }

@@ -1,33 +1,11 @@
-import { env, kafkaEnv, parseConfig, z } from '@o2o/kit-config';
+import { env, parseConfig, serviceEnv, z } from '@o2o/kit-config';
 
 /** The callback secret local runs and tests use; refused in production. */
 const LOCAL_CALLBACK_SECRET = 'local-wallet-callback-secret';
 
 const fields = z.object({
   NODE_ENV: z.string().default('development'),
-  GRPC_HOST: z.string().default('127.0.0.1'),
-  GRPC_PORT: env.port().default(50054),
-  MONGO_URL: z.string().startsWith('mongodb').default('mongodb://127.0.0.1:27017'),
-  MONGO_DB: z
-    .string()
-    .regex(/^[A-Za-z0-9_]{1,60}$/)
-    .default('o2o_payments'),
-  KAFKA_BROKERS: env.list().default(['127.0.0.1:9092']),
-  KAFKA_CLIENT_ID: z.string().default('o2o-payments'),
-  /** Prepended to topic names; empty in production, unique per test run so tests never share topics. */
-  KAFKA_TOPIC_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]*$/)
-    .default(''),
-  /** SASL, TLS and the topic's partition count (6 locally, 12 where Strimzi declares the topic). */
-  ...kafkaEnv,
-  LOG_LEVEL: env.logLevel().default('info'),
-  /** After SIGTERM: how long health says NOT_SERVING before new calls are refused (probes must notice). */
-  SHUTDOWN_DRAIN_DELAY_MS: env.millis().default(0),
-  /** After SIGTERM: how long in-flight calls may take before they are cancelled. */
-  SHUTDOWN_GRACE_MS: env.millis().default(20_000),
-  /** Idle poll for unsent events (other replicas' writes, crash leftovers); this process's own writes kick the relay. */
-  OUTBOX_POLL_INTERVAL_MS: env.millis().default(1000),
+  ...serviceEnv('payments', 50054),
   /** Host and port of the wallet providers' callback endpoint (HTTP); 0 picks a free port. */
   WALLET_CALLBACK_HOST: z.string().default('127.0.0.1'),
   WALLET_CALLBACK_PORT: env.port().default(50154),
@@ -50,9 +28,6 @@ const fields = z.object({
   WALLET_EXPIRY_INTERVAL_MS: env.millis().default(5_000),
   /** Local runs only: serve the wallet simulator's "play the customer" HTTP API on this port (unset: off). */
   WALLET_SIMULATOR_PORT: env.port().optional(),
-  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none', 'memory']).default('none'),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
-  OTEL_SERVICE_NAME: z.string().default('payments'),
 });
 
 const schema = fields.refine((c) => c.NODE_ENV !== 'production' || c.WALLET_CALLBACK_SECRET !== LOCAL_CALLBACK_SECRET, {

@@ -1,10 +1,10 @@
 import { reflectionDescriptorSets } from '@o2o/contracts';
 import { kafkaSasl } from '@o2o/kit-config';
-import { type InFlight, runMain, startGrpcServer, stopOnSignals } from '@o2o/kit-grpc';
-import { createKafkaClient, type EventProducer } from '@o2o/kit-kafka';
+import { type InFlight, type Periodic, runService, startGrpcServer, startPeriodic } from '@o2o/kit-grpc';
+import { createKafkaClient } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
-import { type OutboxRelay, startOutboxRelay } from '@o2o/kit-outbox';
+import { startEventPipeline } from '@o2o/kit-outbox';
 import type { Deps } from './app/ports';
 import { applyWalletOutcome, expireDue, reconcilePending } from './app/wallet-outcome';
 import type { PaymentsConfig } from './config';
@@ -16,7 +16,6 @@ import {
   mongoProviderAttemptLog,
   PAYMENTS_COLLECTION,
 } from './adapters/mongo-payment-repository';
-import { type Periodic, startPeriodic } from './adapters/periodic';
 import { startWalletCallbackServer } from './adapters/wallet-callback-server';
 import { WalletSimulator } from './adapters/wallet-simulator';
 import { startWalletSimulatorServer } from './adapters/wallet-simulator-server';
@@ -57,38 +56,19 @@ export async function start(
   const payments = mongoPaymentRepository(connection, paymentsEventEncoder(topic));
   await payments.ensureIndexes();
 
-  const kafka = createKafkaClient({
-    clientId: config.KAFKA_CLIENT_ID,
-    brokers: config.KAFKA_BROKERS,
+  const events = startEventPipeline({
+    kafka: createKafkaClient({
+      clientId: config.KAFKA_CLIENT_ID,
+      brokers: config.KAFKA_BROKERS,
+      logger,
+      sasl: kafkaSasl(config),
+      ssl: config.KAFKA_SSL,
+    }),
+    topics: [{ topic, partitions: config.KAFKA_TOPIC_PARTITIONS }],
+    outboxes: [connection.collection(PAYMENTS_COLLECTION)],
     logger,
-    sasl: kafkaSasl(config),
-    ssl: config.KAFKA_SSL,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
-  let relay: OutboxRelay | undefined;
-  let producer: EventProducer | undefined;
-  let stopped = false;
-  // Kafka may be down at start-up: writes still succeed (their events wait in the outbox) and the relay starts
-  // as soon as the broker answers.
-  const kafkaReady = (async () => {
-    for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
-      try {
-        await kafka.ensureTopics([{ topic, partitions: config.KAFKA_TOPIC_PARTITIONS }]);
-        producer = await kafka.producer();
-        if (stopped) return;
-        relay = startOutboxRelay({
-          collection: connection.collection(PAYMENTS_COLLECTION),
-          producer,
-          logger,
-          pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-        });
-        logger.info({ topic }, 'outbox relay started');
-        return;
-      } catch (error) {
-        logger.warn({ err: error, retryInMs: delay }, 'Kafka not ready; events wait in the outbox');
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  })();
 
   const card = options.simulators?.card ?? new CardSimulator();
   const wallet = options.simulators?.wallet ?? new WalletSimulator(config.WALLET_CALLBACK_SECRET);
@@ -99,7 +79,7 @@ export async function start(
     clock: { now: () => new Date() },
     walletTtlMs: config.WALLET_PAYMENT_TTL_MS,
   };
-  const afterWrite = () => relay?.kick();
+  const afterWrite = events.kick;
   const onFailure = (paymentId: string, err: unknown) =>
     logger.warn({ err, paymentId }, 'Wallet sweep could not handle a payment; the next run retries');
 
@@ -170,11 +150,7 @@ export async function start(
       await callbacks.close();
       await simulatorServer?.close();
       for (const sweeper of sweepers) await sweeper.stop();
-      stopped = true;
-      await kafkaReady;
-      await relay?.stop();
-      await producer?.disconnect();
-      await kafka.close();
+      await events.stop();
       await connection.close();
     })());
 
@@ -192,12 +168,6 @@ export async function start(
 
 /** Process entry: stop gracefully on SIGTERM/SIGINT, then run `onStopped` (telemetry flush). */
 export function run(config: Readonly<PaymentsConfig>, onStopped?: () => Promise<void>): void {
-  const bootLogger = createLogger({ service: 'payments', level: config.LOG_LEVEL });
-  runMain(async () => {
-    const service = await start(config, { logger: bootLogger });
-    stopOnSignals(async () => {
-      await service.stop();
-      await onStopped?.();
-    }, service.logger);
-  }, bootLogger);
+  const logger = createLogger({ service: 'payments', level: config.LOG_LEVEL });
+  runService(() => start(config, { logger }), logger, onStopped);
 }

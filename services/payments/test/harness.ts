@@ -1,6 +1,6 @@
 // Boots the real payments service in-process on port 0 against the real Kafka and database, with a real grpc-js
 // client; the wallet callback endpoint also listens on a free loopback port.
-import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import {
   type AuthorizePaymentRequest,
   PaymentMethod,
@@ -10,8 +10,7 @@ import {
 } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import { asyncClient, type AsyncClient } from '@o2o/kit-grpc';
 import { createLogger } from '@o2o/kit-log';
-import { testInfra, uniqueName } from '@o2o/kit-testing';
-import { Kafka, logLevel } from 'kafkajs';
+import { collectTopic as collectKafkaTopic, testInfra, uniqueName } from '@o2o/kit-testing';
 import mongoose from 'mongoose';
 import { TEST_CARDS } from '../src/adapters/card-simulator';
 import type { PaymentDocument } from '../src/adapters/mongo-payment-repository';
@@ -122,54 +121,20 @@ export function ledgerSums(doc: PaymentDocument) {
   return sums;
 }
 
-/** A plain kafkajs consumer (not the project's wrapper) collecting every message of a topic from the beginning. */
+/** Every message of a topic (a plain kafkajs consumer, see kit-testing), plus one payment's event types. */
 export async function collectTopic(topic: string) {
-  const kafka = new Kafka({
-    clientId: uniqueName('probe'),
-    brokers: testInfra().kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({ groupId: uniqueName('probe') });
-  const messages: { key: string; headers: Record<string, string>; value: Buffer }[] = [];
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
-  await admin.disconnect();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      messages.push({ key: String(message.key), headers, value: message.value ?? Buffer.alloc(0) });
-    },
-  });
+  const probe = await collectKafkaTopic(topic);
   return {
-    messages,
+    ...probe,
     /** The ce_types of one payment's events, in order; delivery is at least once, so repeats of a ce_id count once. */
     typesOf: (paymentId: string) => {
       const seen = new Set<string>();
-      return messages
+      return probe.messages
         .filter((m) => m.headers.ce_subject === paymentId)
         .filter((m) => !seen.has(m.headers.ce_id!) && seen.add(m.headers.ce_id!))
         .map((m) => m.headers.ce_type?.replace('o2o.payments.v1.', ''));
     },
-    stop: () => consumer.disconnect(),
   };
 }
 
-/** The gRPC status and field violations of a failed call. */
-export function statusOf(error: unknown): { code: number; details: string; metadata: Metadata | undefined } {
-  const e = error as ServiceError;
-  return { code: e.code, details: e.details, metadata: e.metadata };
-}
-
-/** The status of a call that must fail; a success fails the test. */
-export async function refusal(call: Promise<unknown>): Promise<ReturnType<typeof statusOf>> {
-  const outcome = await call.then(
-    () => undefined,
-    (error: unknown) => statusOf(error),
-  );
-  if (!outcome) throw new Error('expected the call to be refused, but it succeeded');
-  return outcome;
-}
+export { refusal, statusOf } from '@o2o/kit-testing';

@@ -61,6 +61,41 @@ export const kafkaEnv = {
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
 };
 
+/**
+ * The variables every o2o service reads, with its own defaults: where gRPC listens, its database, Kafka (see
+ * {@link kafkaEnv}), logging, the graceful-stop timeline, the outbox relay's idle poll and tracing. A service's
+ * schema spreads this and adds its own.
+ */
+export function serviceEnv(service: string, grpcPort: number) {
+  return {
+    GRPC_HOST: z.string().default('127.0.0.1'),
+    GRPC_PORT: env.port().default(grpcPort),
+    MONGO_URL: z.string().startsWith('mongodb').default('mongodb://127.0.0.1:27017'),
+    MONGO_DB: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,60}$/)
+      .default(`o2o_${service}`),
+    KAFKA_BROKERS: env.list().default(['127.0.0.1:9092']),
+    KAFKA_CLIENT_ID: z.string().default(`o2o-${service}`),
+    /** Prepended to topic names; empty in production, unique per test run so tests never share topics. */
+    KAFKA_TOPIC_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/)
+      .default(''),
+    ...kafkaEnv,
+    LOG_LEVEL: env.logLevel().default('info'),
+    /** After SIGTERM: how long health says NOT_SERVING before new calls are refused (probes must notice). */
+    SHUTDOWN_DRAIN_DELAY_MS: env.millis().default(0),
+    /** After SIGTERM: how long in-flight calls may take before they are cancelled. */
+    SHUTDOWN_GRACE_MS: env.millis().default(20_000),
+    /** Idle poll for unsent events (other replicas' writes, crash leftovers); the service's own writes wake the relay. */
+    OUTBOX_POLL_INTERVAL_MS: env.millis().default(1000),
+    OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none', 'memory']).default('none'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+    OTEL_SERVICE_NAME: z.string().default(service),
+  };
+}
+
 /** SASL settings from {@link kafkaEnv} values: undefined without a mechanism; a mechanism needs both credentials. */
 export function kafkaSasl(config: {
   KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';

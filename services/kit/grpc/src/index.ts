@@ -2,6 +2,6 @@ export { startGrpcServer, type GrpcServer, type GrpcServerOptions, type ServedSe
 export { unary, type AsyncUnary, type InFlight } from './unary';
 export { errorMapper, type KindedError, type StatusTable } from './errors';
 export { badRequestMetadata, decodeFieldViolations, encodeBadRequestStatus, type FieldViolation } from './rich-status';
-export { stopOnSignals, runMain } from './lifecycle';
+export { stopOnSignals, runMain, runService, startPeriodic, type Periodic, type StoppableService } from './lifecycle';
 export { pageToken, type PageCursor } from './paging';
 export { asyncClient, type AsyncClient } from './client';

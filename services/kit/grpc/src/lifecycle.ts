@@ -36,3 +36,64 @@ export function runMain(main: () => Promise<void>, logger: Pick<Logger, 'fatal'>
     setTimeout(() => process.exit(1), 100).unref();
   });
 }
+
+/** A running service as {@link runService} needs it. */
+export interface StoppableService {
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * A service process's whole life: start it (a failed start logs and exits non-zero), then on SIGTERM/SIGINT stop
+ * it gracefully and run `onStopped` (e.g. the telemetry flush).
+ */
+export function runService(
+  start: () => Promise<StoppableService>,
+  bootLogger: Logger,
+  onStopped?: () => Promise<void>,
+): void {
+  runMain(async () => {
+    const service = await start();
+    stopOnSignals(async () => {
+      await service.stop();
+      await onStopped?.();
+    }, service.logger);
+  }, bootLogger);
+}
+
+/** A background job run every interval, one run at a time. */
+export interface Periodic {
+  /** Runs the job now (after the run in progress, if any) and resolves when it finished. */
+  runNow(): Promise<void>;
+  /** Stops the timer and waits for the run in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `job` every `intervalMs` (0 disables the timer; runNow still works), never two runs at once. The job returns
+ * how many things it changed (logged when above 0); a failing run is logged and the next one retries.
+ */
+export function startPeriodic(name: string, intervalMs: number, job: () => Promise<number>, logger: Logger): Periodic {
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const runOnce = () =>
+    (running = running.then(async () => {
+      if (stopped) return;
+      try {
+        const changed = await job();
+        if (changed > 0) logger.info({ job: name, changed }, 'background job changed state');
+      } catch (error) {
+        logger.warn({ err: error, job: name }, 'background job failed; the next run retries');
+      }
+    }));
+  const timer = intervalMs > 0 ? setInterval(() => void runOnce(), intervalMs) : undefined;
+  timer?.unref();
+  return {
+    runNow: () => runOnce(),
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -2,3 +2,4 @@
 export { OUTBOX_FIELD, outboxEntry, outboxPush, type OutboxEntry, type OutboxEvent } from './outbox-entry';
 export { HAS_OUTBOX_ENTRIES, startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { createInbox, dedupe, type Inbox } from './inbox';
+export { startEventPipeline, type EventPipeline, type EventPipelineOptions } from './event-pipeline';

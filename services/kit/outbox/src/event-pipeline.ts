@@ -1,0 +1,73 @@
+import type { ConsumeOptions, EventConsumer, EventProducer, KafkaClient, TopicSpec } from '@o2o/kit-kafka';
+import type { Logger } from '@o2o/kit-log';
+import type { Collection } from 'mongoose';
+import { type OutboxRelay, startOutboxRelay } from './outbox-relay';
+
+/** What a service publishes and consumes. */
+export interface EventPipelineOptions {
+  kafka: KafkaClient;
+  /** Topics to create (or check) before anything is sent. */
+  topics: TopicSpec[];
+  /** The collections whose documents carry an outbox, as `connection.collection(name)` returns them. */
+  outboxes: Collection[];
+  /** Consumer groups to join once the topics exist. */
+  consumers?: ConsumeOptions[];
+  logger: Logger;
+  /** Idle poll of each relay; a service's own writes wake it at once through {@link EventPipeline.kick}. */
+  pollIntervalMs: number;
+}
+
+/** A service's Kafka side: outbox relays (and consumers) started as soon as the broker answers. */
+export interface EventPipeline {
+  /** Wakes every relay (call after a write that stored events). */
+  kick: () => void;
+  /** Stops consumers (finishing the message in hand), relays and the producer, and closes the Kafka client. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the relays and consumers in the background. Kafka may be down at start-up: writes still succeed (their
+ * events wait in the outbox), and the pipeline keeps trying with backoff (0.5 s doubling to 15 s) until the broker
+ * answers, so a service never fails to start, or stops serving, because of Kafka.
+ */
+export function startEventPipeline(options: EventPipelineOptions): EventPipeline {
+  const { kafka, logger } = options;
+  const relays: OutboxRelay[] = [];
+  const consumers: EventConsumer[] = [];
+  let producer: EventProducer | undefined;
+  let stopped = false;
+  const ready = (async () => {
+    for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
+      try {
+        await kafka.ensureTopics(options.topics);
+        producer ??= await kafka.producer();
+        if (stopped) return;
+        // A retry after a failed consumer start must not start the relays twice.
+        if (relays.length === 0) {
+          for (const collection of options.outboxes) {
+            relays.push(startOutboxRelay({ collection, producer, logger, pollIntervalMs: options.pollIntervalMs }));
+          }
+        }
+        for (const consume of (options.consumers ?? []).slice(consumers.length)) {
+          consumers.push(await kafka.consume(consume));
+        }
+        logger.info({ topics: options.topics.map((t) => t.topic) }, 'outbox relays and consumers started');
+        return;
+      } catch (error) {
+        logger.warn({ err: error, retryInMs: delay }, 'Kafka not ready; events wait in the outbox');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  })();
+  return {
+    kick: () => relays.forEach((relay) => relay.kick()),
+    async stop() {
+      stopped = true;
+      await ready;
+      for (const consumer of consumers) await consumer.stop();
+      await Promise.all(relays.map((relay) => relay.stop()));
+      await producer?.disconnect();
+      await kafka.close();
+    },
+  };
+}
