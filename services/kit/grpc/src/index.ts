@@ -5,3 +5,4 @@ export { badRequestMetadata, decodeFieldViolations, encodeBadRequestStatus, type
 export { stopOnSignals, runMain, runService, startPeriodic, type Periodic, type StoppableService } from './lifecycle';
 export { pageToken, type PageCursor } from './paging';
 export { asyncClient, type AsyncClient } from './client';
+export { RPC_SERVER_DURATION, withRpcMetrics } from './rpc-metrics';

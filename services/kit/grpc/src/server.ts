@@ -2,6 +2,7 @@ import { type ServiceDefinition, Server, ServerCredentials, type UntypedServiceI
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@o2o/kit-log';
 import { addReflection } from './reflection';
+import { withRpcMetrics } from './rpc-metrics';
 
 /** One gRPC service to serve: its generated definition, the implementation, and its full name for health checks. */
 export interface ServedService {
@@ -39,13 +40,19 @@ export interface GrpcServer {
   stop(options?: { drainDelayMs?: number; graceMs?: number }): Promise<{ forced: boolean }>;
 }
 
-/** Starts a grpc-js server with grpc.health.v1 and server reflection, bound to the given host and port. */
+/**
+ * Starts a grpc-js server with grpc.health.v1 and server reflection, bound to the given host and port; every unary
+ * call of the served services is recorded in `rpc.server.call.duration` (see rpc-metrics.ts).
+ */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const server = new Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  for (const s of options.services) server.addService(s.definition, s.implementation);
+  // Every unary method is timed (RED metrics); health and reflection, added below, are not.
+  for (const s of options.services) {
+    server.addService(s.definition, withRpcMetrics(s.name, s.definition, s.implementation));
+  }
 
   const names = options.services.map((s) => s.name);
   const health = new HealthImplementation({

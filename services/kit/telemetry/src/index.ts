@@ -2,3 +2,4 @@ export { startTelemetry, type Telemetry, type TelemetryOptions } from './start-t
 export { currentTraceparent, parseTraceparent, traceIdOf, withTraceparent } from './trace-context';
 export { type TracesMode } from './span-processors';
 export { type MetricsMode } from './metric-readers';
+export { startMetricCapture, type CapturedPoint, type MetricCapture } from './metric-capture';
