@@ -18,6 +18,8 @@ function boot(): void {
     serviceName: config.OTEL_SERVICE_NAME,
     traces: config.OTEL_TRACES_EXPORTER,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    metrics: config.OTEL_METRICS_EXPORTER,
+    prometheusPort: config.METRICS_PORT,
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { run } = require('./main') as typeof Main;

@@ -63,7 +63,7 @@ export const kafkaEnv = {
 
 /**
  * The variables every o2o service reads, with its own defaults: where gRPC listens, its database, Kafka (see
- * {@link kafkaEnv}), logging, the graceful-stop timeline, the outbox relay's idle poll and tracing. A service's
+ * {@link kafkaEnv}), logging, the graceful-stop timeline, the outbox relay's idle poll, tracing and metrics. A service's
  * schema spreads this and adds its own.
  */
 export function serviceEnv(service: string, grpcPort: number) {
@@ -93,6 +93,10 @@ export function serviceEnv(service: string, grpcPort: number) {
     OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none', 'memory']).default('none'),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
     OTEL_SERVICE_NAME: z.string().default(service),
+    /** Where metrics go: a Prometheus /metrics endpoint on METRICS_PORT, OTLP to the collector, or nowhere. */
+    OTEL_METRICS_EXPORTER: z.enum(['prometheus', 'otlp', 'none']).default('none'),
+    /** Port of the Prometheus endpoint (all interfaces) when OTEL_METRICS_EXPORTER=prometheus. */
+    METRICS_PORT: env.port().default(9464),
   };
 }
 

@@ -71,7 +71,9 @@ afterAll(async () => {
 
 function call(name: 'say' | 'refuse', request: unknown): Promise<{ error: ServiceError | null; response: unknown }> {
   const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[name]!.bind(client);
-  return new Promise((resolve) => fn(request, (error: ServiceError | null, response: unknown) => resolve({ error, response })));
+  return new Promise((resolve) =>
+    fn(request, (error: ServiceError | null, response: unknown) => resolve({ error, response })),
+  );
 }
 
 it('records every unary call in the duration histogram by service, method and status', async () => {

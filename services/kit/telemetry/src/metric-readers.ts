@@ -30,6 +30,14 @@ export function createMetricReaders(mode: MetricsMode, options: MetricReaderOpti
     case 'prometheus':
       // Serves /metrics at once. The host defaults to every interface because Prometheus scrapes the pod IP;
       // tests pass 127.0.0.1.
-      return [new PrometheusExporter({ port: options.prometheusPort ?? 9464, host: options.prometheusHost })];
+      // service.name on every series (as `service_name`), so alerts can group by service whatever labels the
+      // scrape configuration adds; the other resource attributes stay in `target_info`.
+      return [
+        new PrometheusExporter({
+          port: options.prometheusPort ?? 9464,
+          host: options.prometheusHost,
+          withResourceConstantLabels: /^service\.name$/,
+        }),
+      ];
   }
 }
