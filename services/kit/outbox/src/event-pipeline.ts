@@ -1,7 +1,8 @@
 import type { ConsumeOptions, EventConsumer, EventProducer, KafkaClient, TopicSpec } from '@o2o/kit-kafka';
 import type { Logger } from '@o2o/kit-log';
-import type { Collection } from 'mongoose';
-import { type OutboxRelay, startOutboxRelay } from './outbox-relay';
+import type { Collection, mongo } from 'mongoose';
+import { trackOutboxBacklog } from './outbox-metrics';
+import { HAS_OUTBOX_ENTRIES, type OutboxRelay, startOutboxRelay } from './outbox-relay';
 
 /** What a service publishes and consumes. */
 export interface EventPipelineOptions {
@@ -36,6 +37,10 @@ export function startEventPipeline(options: EventPipelineOptions): EventPipeline
   const consumers: EventConsumer[] = [];
   let producer: EventProducer | undefined;
   let stopped = false;
+  // Reported from the start: while Kafka is unreachable no relay runs, and that is when the backlog matters most.
+  const backlogs = options.outboxes.map((collection) =>
+    trackOutboxBacklog(collection as unknown as mongo.Collection<mongo.Document>, HAS_OUTBOX_ENTRIES),
+  );
   const ready = (async () => {
     for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
       try {
@@ -44,9 +49,12 @@ export function startEventPipeline(options: EventPipelineOptions): EventPipeline
         if (stopped) return;
         // A retry after a failed consumer start must not start the relays twice.
         if (relays.length === 0) {
-          for (const collection of options.outboxes) {
-            relays.push(startOutboxRelay({ collection, producer, logger, pollIntervalMs: options.pollIntervalMs }));
-          }
+          const sender = producer;
+          options.outboxes.forEach((collection, i) => {
+            const backlog = backlogs[i];
+            const pollIntervalMs = options.pollIntervalMs;
+            relays.push(startOutboxRelay({ collection, producer: sender, logger, pollIntervalMs, backlog }));
+          });
         }
         for (const consume of (options.consumers ?? []).slice(consumers.length)) {
           consumers.push(await kafka.consume(consume));
@@ -68,6 +76,7 @@ export function startEventPipeline(options: EventPipelineOptions): EventPipeline
       await Promise.all(relays.map((relay) => relay.stop()));
       await producer?.disconnect();
       await kafka.close();
+      for (const backlog of backlogs) backlog.untrack();
     },
   };
 }

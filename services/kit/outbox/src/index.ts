@@ -3,3 +3,10 @@ export { OUTBOX_FIELD, outboxEntry, outboxPush, type OutboxEntry, type OutboxEve
 export { HAS_OUTBOX_ENTRIES, startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { createInbox, dedupe, type Inbox } from './inbox';
 export { startEventPipeline, type EventPipeline, type EventPipelineOptions } from './event-pipeline';
+export {
+  OUTBOX_BACKLOG,
+  OUTBOX_PUBLISHED,
+  OUTBOX_PUBLISH_FAILURES,
+  trackOutboxBacklog,
+  type OutboxBacklog,
+} from './outbox-metrics';

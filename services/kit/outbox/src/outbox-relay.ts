@@ -3,6 +3,7 @@ import type { EventProducer } from '@o2o/kit-kafka';
 import type { Logger } from '@o2o/kit-log';
 import type { Collection, mongo } from 'mongoose';
 import { createLeases, type DocumentId, type Leases } from './outbox-leases';
+import { countPublished, countPublishFailures, trackOutboxBacklog, type OutboxBacklog } from './outbox-metrics';
 import { publishEntries, removeSent, type PendingDocument } from './outbox-publish';
 import { readStoredEntries } from './stored-entry';
 
@@ -22,6 +23,8 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** Delay after a failed round: exponential from initialMs, capped at maxMs, with jitter; default 200 ms → 30 s. */
   backoff?: { initialMs: number; maxMs: number };
+  /** Where the relay reports the backlog its scans see; default: its own, reported until stop(). */
+  backlog?: OutboxBacklog;
 }
 
 /** A running relay. */
@@ -56,11 +59,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     leaseMs,
   });
   const sleeper = createSleeper();
+  const backlog = options.backlog ?? trackOutboxBacklog(collection, HAS_OUTBOX_ENTRIES);
   let stopping = false;
 
   async function round(): Promise<Round> {
     sleeper.clearKick();
-    const claimed = await claim(collection, leases, batchSize, log);
+    const claimed = await claim(collection, leases, { batchSize, backlog }, log);
     if (claimed.length === 0) return 'idle';
     const ids = claimed.map((c) => c.id);
     // A live relay never loses its claim, however slow the broker: the lease only times out a dead one.
@@ -71,7 +75,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       const entries = claimed.flatMap((c) => c.entries);
       try {
         await publishEntries(options.producer, entries);
+        countPublished(
+          name,
+          entries.map((e) => e.type),
+        );
       } catch (err) {
+        countPublishFailures(name, entries.length);
         log.warn({ err, events: entries.length }, 'Publishing outbox events failed; they stay in the outbox');
         return 'failed';
       }
@@ -114,6 +123,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopping = true;
       sleeper.stop();
       await running;
+      if (!options.backlog) backlog.untrack();
     },
     pending: () => collection.countDocuments(HAS_OUTBOX_ENTRIES),
   };
@@ -123,9 +133,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 async function claim(
   collection: mongo.Collection<mongo.Document>,
   leases: Leases,
-  batchSize: number,
+  scan: { batchSize: number; backlog: OutboxBacklog },
   log: Logger,
 ): Promise<PendingDocument[]> {
+  const { batchSize } = scan;
   await leases.expire();
   const held = await leases.held();
   // Ids typed loosely: the driver's Filter<Document> assumes ObjectId, the services mostly use strings.
@@ -133,6 +144,8 @@ async function claim(
     .find({ ...HAS_OUTBOX_ENTRIES, _id: { $nin: held } } as mongo.Filter<mongo.Document>, { projection: { _id: 1 } })
     .limit(batchSize)
     .toArray();
+  // The metric comes from this scan: the leased documents plus the candidates, exact unless the limit cut it.
+  scan.backlog.observed(held.length + candidates.length, candidates.length < batchSize);
   const ids = await leases.acquire(candidates.map((c) => c._id as DocumentId));
   if (ids.length === 0) return [];
   // Read after leasing, so the entries are the ones no other relay is publishing.
