@@ -15,3 +15,4 @@ export {
   toCloudEventHeaders,
   type CloudEventAttributes,
 } from './cloud-events';
+export { CONSUMER_LAG, type PartitionLag } from './consumer-lag';

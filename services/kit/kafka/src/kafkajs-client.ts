@@ -13,6 +13,7 @@ import {
   type RetryOptions,
   type SASLOptions,
 } from 'kafkajs';
+import { partitionLag, trackConsumerLag, type PartitionLag } from './consumer-lag';
 import type { ConsumeOptions, EventConsumer, EventProducer, KafkaClient, OutgoingMessage, TopicSpec } from './types';
 
 /** Options for {@link createKafkaClient}. */
@@ -26,6 +27,8 @@ export interface KafkaClientOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** TLS to the brokers; default off. */
   ssl?: boolean;
+  /** How old a consumer-lag reading may be when metrics are collected (one admin round trip per refresh); default 10 s. */
+  consumerLagMaxAgeMs?: number;
 }
 
 // Set explicitly: kafkajs silently swaps in much shorter retry defaults when NODE_ENV=test (jest sets it), and the
@@ -65,6 +68,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   });
   const producers = new Set<EventProducer>();
   const consumers = new Set<EventConsumer>();
+  const lagReader = createLagReader(kafka);
 
   return {
     async producer() {
@@ -81,9 +85,13 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     },
     async consume(consumeOptions) {
       const consumer = await startConsumer(kafka, logger, consumeOptions);
+      const untrackLag = trackConsumerLag(consumeOptions.groupId, () => lagReader.read(consumeOptions), {
+        maxAgeMs: options.consumerLagMaxAgeMs ?? 10_000,
+      });
       const handle: EventConsumer = {
         stop: async () => {
           consumers.delete(handle);
+          untrackLag();
           await consumer.disconnect();
         },
       };
@@ -102,6 +110,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     async close() {
       const closing = [...consumers].map((c) => c.stop()).concat([...producers].map((p) => p.disconnect()));
       await Promise.allSettled(closing);
+      await lagReader.close();
     },
   };
 }
@@ -187,6 +196,51 @@ function byTopic(messages: OutgoingMessage[]) {
     topics.set(m.topic, list);
   }
   return [...topics].map(([topic, list]) => ({ topic, messages: list }));
+}
+
+/**
+ * Reads consumer groups' lag with one admin client, connected on the first read (only when metrics are collected)
+ * and again after a failure: committed offsets (OffsetFetch) and end offsets (ListOffsets) per topic.
+ */
+function createLagReader(kafka: Kafka) {
+  let admin: Promise<Admin> | undefined;
+  async function connected(): Promise<Admin> {
+    admin ??= (async () => {
+      const created = kafka.admin({ retry: BOUNDED_RETRY });
+      await created.connect();
+      return created;
+    })();
+    try {
+      return await admin;
+    } catch (error) {
+      admin = undefined;
+      throw error;
+    }
+  }
+  return {
+    async read(options: Pick<ConsumeOptions, 'groupId' | 'topics' | 'fromBeginning'>): Promise<PartitionLag[]> {
+      const client = await connected();
+      const committed = await client.fetchOffsets({ groupId: options.groupId, topics: options.topics });
+      const lags: PartitionLag[] = [];
+      for (const topic of options.topics) {
+        const group = committed.find((t) => t.topic === topic);
+        for (const end of await client.fetchTopicOffsets(topic)) {
+          const offset = group?.partitions.find((p) => p.partition === end.partition)?.offset;
+          lags.push({
+            topic,
+            partition: end.partition,
+            lag: partitionLag(end, offset, options.fromBeginning ?? false),
+          });
+        }
+      }
+      return lags;
+    },
+    async close(): Promise<void> {
+      const current = admin;
+      admin = undefined;
+      await (await current?.catch(() => undefined))?.disconnect();
+    },
+  };
 }
 
 /** Raised to kafkajs when a handler fails: marked retriable so kafkajs retries (and restarts) instead of giving up. */
