@@ -3,3 +3,11 @@ export { currentTraceparent, parseTraceparent, traceIdOf, withTraceparent } from
 export { type TracesMode } from './span-processors';
 export { type MetricsMode } from './metric-readers';
 export { startMetricCapture, type CapturedPoint, type MetricCapture } from './metric-capture';
+export {
+  serviceMeter,
+  startPolledGauges,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type PolledGaugeOptions,
+} from './polled-gauge';
