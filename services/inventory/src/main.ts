@@ -9,6 +9,7 @@ import { sweepHolds } from './app/hold-lifecycle';
 import type { InventoryDeps } from './app/ports';
 import type { InventoryConfig } from './config';
 import { INVENTORY_TOPIC, inventoryEventEncoder } from './adapters/event-encoder';
+import { inventoryMetrics } from './adapters/inventory-metrics';
 import { inventoryGrpcService } from './adapters/grpc-server';
 import { CATALOGUE_TOPIC, catalogueEventHandler } from './adapters/kafka-catalogue-consumer';
 import { mongoHoldRepository } from './adapters/mongo-hold-repository';
@@ -46,7 +47,16 @@ export async function start(
   const holds = mongoHoldRepository(connection, encode);
   const skus = mongoSkuRegistry(connection);
   await Promise.all([locations.ensureIndexes(), stock.ensureIndexes(), holds.ensureIndexes()]);
-  const deps: InventoryDeps = { locations, stock, holds, skus, clock: { now: () => new Date() } };
+  // Business metrics wrap the repositories, so every use case (gRPC, sweeper) is counted the same way.
+  const metrics = inventoryMetrics();
+  const deps: InventoryDeps = {
+    locations,
+    stock: metrics.stock(stock),
+    holds: metrics.holds(holds),
+    skus,
+    clock: { now: () => new Date() },
+  };
+  const backlogGauges = metrics.startBacklogGauges(connection, { maxAgeMs: config.METRICS_QUERY_INTERVAL_MS });
 
   const events = startEventPipeline({
     kafka: createKafkaClient({
@@ -79,6 +89,7 @@ export async function start(
     config.HOLD_SWEEP_INTERVAL_MS,
     async () => {
       lastSweep = await sweepHolds(deps);
+      metrics.swept(lastSweep);
       const { expired, recovered, settled } = lastSweep;
       const changed = expired + recovered + settled;
       if (changed > 0) events.kick();
@@ -107,6 +118,7 @@ export async function start(
       logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
       await sweeper.stop();
       await events.stop();
+      backlogGauges.stop();
       await connection.close();
     })());
 

@@ -187,10 +187,11 @@ export function mongoStockRepository(
     },
 
     async flagLow(level, event) {
-      await stock.updateOne(
+      const result = await stock.updateOne(
         { _id: stockId(level.skuCode, level.locationId), low: { $ne: true } },
         { $set: { low: true }, $push: { outbox: { $each: encode([event]) } } },
       );
+      return result.matchedCount === 1;
     },
   };
 

@@ -65,8 +65,11 @@ export interface StockRepository {
   settleLine(holdId: string, line: HoldLine, mode: 'release' | 'commit'): Promise<StockLevel | undefined>;
   /** Drops the record's markers of this hold once the hold document records the operation as done. */
   forgetLine(holdId: string, line: HoldLine): Promise<void>;
-  /** Announces StockLow once per crossing: stores the event unless the record is already flagged low. */
-  flagLow(stock: StockLevel, event: InventoryEvent): Promise<void>;
+  /**
+   * Announces StockLow once per crossing: stores the event unless the record is already flagged low. True when this
+   * call stored it (the metrics adapter counts stock-low events by it).
+   */
+  flagLow(stock: StockLevel, event: InventoryEvent): Promise<boolean>;
 }
 
 /** Where holds live, with their events (outbox) and the time the sweeper should look at them next. */

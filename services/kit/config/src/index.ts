@@ -97,6 +97,8 @@ export function serviceEnv(service: string, grpcPort: number) {
     OTEL_METRICS_EXPORTER: z.enum(['prometheus', 'otlp', 'none']).default('none'),
     /** Port of the Prometheus endpoint (all interfaces) when OTEL_METRICS_EXPORTER=prometheus. */
     METRICS_PORT: env.port().default(9464),
+    /** How old the values of database-backed gauges (backlogs) may be when scraped: at most one query per interval. */
+    METRICS_QUERY_INTERVAL_MS: env.millis().default(15_000),
   };
 }
 

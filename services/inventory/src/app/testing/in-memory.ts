@@ -200,9 +200,10 @@ export function memoryStock(
     },
     async flagLow(level, event) {
       const r = row(level.skuCode, level.locationId);
-      if (!r || r.low) return;
+      if (!r || r.low) return false;
       r.low = true;
       events.push(event);
+      return true;
     },
   };
 }
