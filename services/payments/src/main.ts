@@ -11,6 +11,7 @@ import type { PaymentsConfig } from './config';
 import { CardSimulator, storeTill } from './adapters/card-simulator';
 import { PAYMENTS_TOPIC, paymentsEventEncoder } from './adapters/event-encoder';
 import { paymentsGrpcService } from './adapters/grpc-server';
+import { paymentsMetrics } from './adapters/payments-metrics';
 import {
   mongoPaymentRepository,
   mongoProviderAttemptLog,
@@ -53,8 +54,12 @@ export async function start(
   const logger = options.logger ?? createLogger({ service: 'payments', level: config.LOG_LEVEL });
   const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-payments' });
   const topic = `${config.KAFKA_TOPIC_PREFIX}${PAYMENTS_TOPIC}`;
-  const payments = mongoPaymentRepository(connection, paymentsEventEncoder(topic));
-  await payments.ensureIndexes();
+  const stored = mongoPaymentRepository(connection, paymentsEventEncoder(topic));
+  await stored.ensureIndexes();
+  // Business metrics wrap the repository, so gRPC calls, callbacks and sweepers are counted the same way.
+  const metrics = paymentsMetrics();
+  const payments = metrics.payments(stored);
+  const walletGauges = metrics.startWalletGauges(connection, { maxAgeMs: config.METRICS_QUERY_INTERVAL_MS });
 
   const events = startEventPipeline({
     kafka: createKafkaClient({
@@ -151,6 +156,7 @@ export async function start(
       await simulatorServer?.close();
       for (const sweeper of sweepers) await sweeper.stop();
       await events.stop();
+      walletGauges.stop();
       await connection.close();
     })());
 
