@@ -1,6 +1,6 @@
 import type { ConsumeOptions, EventConsumer, EventProducer, KafkaClient, TopicSpec } from '@o2o/kit-kafka';
 import type { Logger } from '@o2o/kit-log';
-import type { Collection, mongo } from 'mongoose';
+import type { Collection } from 'mongoose';
 import { trackOutboxBacklog } from './outbox-metrics';
 import { HAS_OUTBOX_ENTRIES, type OutboxRelay, startOutboxRelay } from './outbox-relay';
 
@@ -38,9 +38,7 @@ export function startEventPipeline(options: EventPipelineOptions): EventPipeline
   let producer: EventProducer | undefined;
   let stopped = false;
   // Reported from the start: while Kafka is unreachable no relay runs, and that is when the backlog matters most.
-  const backlogs = options.outboxes.map((collection) =>
-    trackOutboxBacklog(collection as unknown as mongo.Collection<mongo.Document>, HAS_OUTBOX_ENTRIES),
-  );
+  const backlogs = options.outboxes.map((collection) => trackOutboxBacklog(collection, HAS_OUTBOX_ENTRIES));
   const ready = (async () => {
     for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
       try {

@@ -3,7 +3,6 @@
 import type { EventProducer } from '@o2o/kit-kafka';
 import { startMetricCapture, type MetricCapture } from '@o2o/kit-telemetry';
 import { waitFor } from '@o2o/kit-testing';
-import type { mongo } from 'mongoose';
 import { cleanUp, gatedProducer, startHarness, testEvent, type Harness } from './harness';
 import { OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES, trackOutboxBacklog } from '../src/outbox-metrics';
 import { HAS_OUTBOX_ENTRIES, startOutboxRelay } from '../src/outbox-relay';
@@ -102,7 +101,7 @@ it('counts failed publishes, and the events once the broker accepts them', async
 it('counts the backlog itself when no relay runs (Kafka unreachable since start-up)', async () => {
   await insertAggregates(4, 1);
   await h.collection.insertOne({ _id: 'published' as never, outbox: [] });
-  const tracked = trackOutboxBacklog(h.collection as unknown as mongo.Collection<mongo.Document>, HAS_OUTBOX_ENTRIES);
+  const tracked = trackOutboxBacklog(h.collection, HAS_OUTBOX_ENTRIES);
   cleanup.push(async () => tracked.untrack());
 
   expect(await backlog()).toBe(4);
