@@ -90,6 +90,8 @@ it('serves the RPC duration histogram on /metrics in the Prometheus text format'
   const body = await response.text();
 
   expect(body).toContain('# TYPE rpc_server_call_duration histogram');
+  // The resource, its asynchronous host.id (machine id) included, is on target_info even right after start.
+  expect(body).toMatch(/^target_info\{.*service_name="scrape-test".*host_id="[^"]+"/m);
   const labels = [
     'service_name="scrape-test"',
     'rpc_system="grpc"',

@@ -1,6 +1,11 @@
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  PeriodicExportingMetricReader,
+  type CollectionResult,
+  type IMetricReader,
+  type MetricCollectOptions,
+} from '@opentelemetry/sdk-metrics';
 
 /** Where metrics go. */
 export type MetricsMode = 'otlp' | 'prometheus' | 'none';
@@ -33,11 +38,22 @@ export function createMetricReaders(mode: MetricsMode, options: MetricReaderOpti
       // service.name on every series (as `service_name`), so alerts can group by service whatever labels the
       // scrape configuration adds; the other resource attributes stay in `target_info`.
       return [
-        new PrometheusExporter({
+        new SettledPrometheusExporter({
           port: options.prometheusPort ?? 9464,
           host: options.prometheusHost,
           withResourceConstantLabels: /^service\.name$/,
         }),
       ];
+  }
+}
+
+// The periodic reader waits for the resource's asynchronous attributes (host detector) before it exports; the
+// Prometheus exporter does not, so an early scrape would log "Accessing resource attributes before async attributes
+// settled" and miss them in target_info. This one waits, as the OTLP path does.
+class SettledPrometheusExporter extends PrometheusExporter {
+  override async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
+    const result = await super.collect(options);
+    await result.resourceMetrics.resource.waitForAsyncAttributes?.();
+    return result;
   }
 }
