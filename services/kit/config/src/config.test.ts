@@ -1,4 +1,4 @@
-import { ConfigError, env, kafkaEnv, kafkaSasl, parseConfig, z } from './index';
+import { ConfigError, env, kafkaEnv, kafkaSasl, parseConfig, serviceEnv, z } from './index';
 
 const schema = z.object({
   GRPC_PORT: env.port().default(50051),
@@ -56,5 +56,25 @@ describe('kafkaEnv and kafkaSasl', () => {
 
   it('refuses an unknown mechanism', () => {
     expect(() => parseConfig(schema, { KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(ConfigError);
+  });
+});
+
+describe('serviceEnv metrics variables', () => {
+  const schema = z.object(serviceEnv('orders', 50053));
+
+  it('exports no metrics unless asked, on port 9464 when asked, gauges queried at most every 15 s', () => {
+    const defaults = parseConfig(schema, {});
+    expect(defaults).toMatchObject({ OTEL_METRICS_EXPORTER: 'none', METRICS_PORT: 9464 });
+    expect(defaults.METRICS_QUERY_INTERVAL_MS).toBe(15_000);
+    expect(parseConfig(schema, { OTEL_METRICS_EXPORTER: 'prometheus', METRICS_PORT: '9500' })).toMatchObject({
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      METRICS_PORT: 9500,
+    });
+  });
+
+  it('refuses an unknown exporter and a bad port', () => {
+    expect(() => parseConfig(schema, { OTEL_METRICS_EXPORTER: 'statsd', METRICS_PORT: '70000' })).toThrow(
+      /OTEL_METRICS_EXPORTER[\s\S]*METRICS_PORT/,
+    );
   });
 });
