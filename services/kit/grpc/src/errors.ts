@@ -28,8 +28,31 @@ export function errorMapper<K extends string>(
         metadata: violations.length > 0 ? badRequestMetadata(code, error.message, [...violations]) : undefined,
       };
     }
+    if (isDependencyUnavailable(error)) {
+      // The database or broker is unreachable: the call may succeed later, so the client should retry.
+      logger.warn({ err: error }, 'a dependency is unavailable');
+      return { code: status.UNAVAILABLE, details: 'A backing service is unavailable; retry later' };
+    }
     // Unknown errors (bugs, raw driver errors) never reach the client as they are: generic INTERNAL, logged in full.
     logger.error({ err: error }, 'unexpected error in RPC handler');
     return { code: status.INTERNAL, details: 'Internal error' };
   };
+}
+
+// Driver errors that mean "cannot reach the server" (by name, so the kit needs no driver import): the MongoDB
+// driver's network, selection, pool and not-connected errors, and kafkajs's connection errors.
+const UNAVAILABLE_ERRORS = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoPoolClosedError',
+  'MongoTopologyClosedError',
+  'KafkaJSConnectionError',
+  'KafkaJSNumberOfRetriesExceeded',
+]);
+
+/** True for an error that says a database or broker could not be reached (retryable), not a bug. */
+export function isDependencyUnavailable(error: unknown): boolean {
+  return error instanceof Error && UNAVAILABLE_ERRORS.has(error.name);
 }
