@@ -47,6 +47,7 @@ const UNAVAILABLE_ERRORS = new Set([
   'MongoServerSelectionError',
   'MongoNotConnectedError',
   'MongoPoolClosedError',
+  'MongoPoolClearedError',
   'MongoTopologyClosedError',
   'KafkaJSConnectionError',
   'KafkaJSNumberOfRetriesExceeded',

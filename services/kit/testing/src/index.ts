@@ -68,8 +68,17 @@ export function repoRoot(): string {
  * anything, when the broker is not one this project's script manages (KAFKA_BROKERS pointed elsewhere).
  */
 export async function controlLocalKafka(action: 'up' | 'down'): Promise<boolean> {
+  return controlLocal('kafka', action);
+}
+
+/** Stops or starts the local FerretDB (scripts/infra.sh); false (and nothing done) when the test run does not manage it. */
+export async function controlLocalDatabase(action: 'up' | 'down'): Promise<boolean> {
+  return controlLocal('ferretdb', action);
+}
+
+async function controlLocal(server: 'kafka' | 'ferretdb', action: 'up' | 'down'): Promise<boolean> {
   if (testInfra().source !== 'local') return false;
-  await run('bash', [path.join(repoRoot(), 'scripts', 'infra.sh'), action, 'kafka'], { timeout: 180_000 });
+  await run('bash', [path.join(repoRoot(), 'scripts', 'infra.sh'), action, server], { timeout: 180_000 });
   return true;
 }
 
