@@ -20,10 +20,7 @@ export async function collectTopic(topic: string): Promise<{ messages: ProbedMes
   });
   const consumer = kafka.consumer({ groupId: uniqueName('probe') });
   const messages: ProbedMessage[] = [];
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
-  await admin.disconnect();
+  await ensureTopic(kafka, topic);
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
@@ -43,15 +40,38 @@ export async function publishTo(topic: string, messages: ProbedMessage[]): Promi
     brokers: testInfra().kafkaBrokers,
     logLevel: logLevel.NOTHING,
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
-  await admin.disconnect();
+  await ensureTopic(kafka, topic);
   const producer = kafka.producer();
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages });
   } finally {
     await producer.disconnect();
+  }
+}
+
+/**
+ * Creates the topic unless it exists and waits until every partition has a leader. The service under test often
+ * creates the same topic at the same moment; kafkajs then reports "does not host this topic-partition" while the
+ * metadata settles, so this retries instead of failing the test on the race.
+ */
+async function ensureTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const partitions = topics[0]?.partitions ?? [];
+        if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+      } catch (error) {
+        if (attempt >= 40) throw error;
+      }
+      if (attempt >= 40) throw new Error(`Topic ${topic} has partitions without a leader after 10 s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await admin.disconnect();
   }
 }
