@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline validation of the deployment files: services/*/Dockerfile, k8s/ (kustomize base + overlays),
+# Offline validation of the deployment files: services/Dockerfile, k8s/ (kustomize base + overlays),
 # deploy/ (Strimzi, MongoDB, OTel) and skaffold.yaml. Needs no cluster, no Docker engine, no internet
 # beyond the package registries (first run only: the tools are built/fetched once and cached).
 #
@@ -111,7 +111,7 @@ if [[ "${O2O_SKIP_SKAFFOLD:-0}" != 1 ]]; then install_skaffold && HAVE_SKAFFOLD=
 log "tools ready in $(( $(date +%s) - T ))s"
 
 # ---------------------------------------------------------------------------------- Dockerfiles
-for df in "$ROOT"/services/*/Dockerfile; do
+for df in "$ROOT"/services/Dockerfile "$ROOT"/services/*/Dockerfile; do
   [[ -f "$df" ]] || continue
   rel="${df#"$ROOT"/}"
   if [[ $HAVE_HADOLINT == 1 ]]; then
