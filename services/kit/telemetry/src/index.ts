@@ -1,3 +1,4 @@
+export { bootService, type BootOptions, type TelemetrySettings } from './boot-service';
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './start-telemetry';
 export { currentTraceparent, parseTraceparent, traceIdOf, withTraceparent } from './trace-context';
 export { type TracesMode } from './span-processors';
