@@ -1,6 +1,6 @@
 import { reflectionDescriptorSets } from '@o2o/contracts';
 import { kafkaSasl } from '@o2o/kit-config';
-import { type InFlight, runService, startGrpcServer } from '@o2o/kit-grpc';
+import { runService, serveService } from '@o2o/kit-grpc';
 import { createKafkaClient } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
@@ -45,35 +45,21 @@ export async function start(
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
 
-  const inFlight: InFlight = { count: 0 };
-  const server = await startGrpcServer({
-    services: [
-      catalogueGrpcService({
-        products,
-        clock: { now: () => new Date() },
-        logger,
-        inFlight,
-        afterWrite: events.kick,
-      }),
+  const server = await serveService({
+    services: (inFlight) => [
+      catalogueGrpcService({ products, clock: { now: () => new Date() }, logger, inFlight, afterWrite: events.kick }),
     ],
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
     logger,
     descriptorSets: reflectionDescriptorSets(),
-  });
-  server.setServing(true);
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      const { forced } = await server.stop({
-        drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
-        graceMs: config.SHUTDOWN_GRACE_MS,
-      });
-      logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
+    shutdown: { drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
+    afterStop: async () => {
       await events.stop();
       await connection.close();
-    })());
+    },
+  });
+  const stop = server.stop;
 
   return { port: server.port, logger, topic, stop };
 }

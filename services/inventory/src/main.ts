@@ -1,6 +1,6 @@
 import { reflectionDescriptorSets } from '@o2o/contracts';
 import { kafkaSasl } from '@o2o/kit-config';
-import { type InFlight, runService, startGrpcServer, startPeriodic } from '@o2o/kit-grpc';
+import { runService, serveService, startPeriodic } from '@o2o/kit-grpc';
 import { createKafkaClient } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
@@ -98,29 +98,21 @@ export async function start(
     logger,
   );
 
-  const inFlight: InFlight = { count: 0 };
-  const server = await startGrpcServer({
-    services: [inventoryGrpcService({ ...deps, logger, inFlight, afterWrite: events.kick })],
+  const server = await serveService({
+    services: (inFlight) => [inventoryGrpcService({ ...deps, logger, inFlight, afterWrite: events.kick })],
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
     logger,
     descriptorSets: reflectionDescriptorSets(),
-  });
-  server.setServing(true);
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      const { forced } = await server.stop({
-        drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
-        graceMs: config.SHUTDOWN_GRACE_MS,
-      });
-      logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
+    shutdown: { drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
+    afterStop: async () => {
       await sweeper.stop();
       await events.stop();
       backlogGauges.stop();
       await connection.close();
-    })());
+    },
+  });
+  const stop = server.stop;
 
   // A pass on demand (tests), queued behind any periodic pass, never beside it.
   const sweep = async () => {

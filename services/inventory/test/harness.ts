@@ -2,8 +2,6 @@
 // The catalogue's events are published to the (prefixed) catalogue topic exactly as the catalogue publishes them.
 import { randomUUID } from 'node:crypto';
 import { credentials } from '@grpc/grpc-js';
-import { ProductStatus } from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
-import { ProductCreated, ProductDiscontinued } from '@o2o/contracts/gen/o2o/catalogue/v1/events';
 import {
   AdjustmentReason,
   InventoryServiceClient,
@@ -13,10 +11,10 @@ import {
   LocationStatus,
 } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import { asyncClient, type AsyncClient } from '@o2o/kit-grpc';
-import { toCloudEventHeaders } from '@o2o/kit-kafka';
 import { createLogger } from '@o2o/kit-log';
 import { publishTo, testInfra, uniqueName, waitFor } from '@o2o/kit-testing';
 import mongoose from 'mongoose';
+import { catalogueAnnouncement } from '../src/bench/catalogue-announcements';
 import { loadConfig, type InventoryConfig } from '../src/config';
 import { type InventoryService, start } from '../src/main';
 
@@ -64,52 +62,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
     config,
     db,
     async announceSkus(codes, options = {}) {
-      const productId = `prd_${randomUUID()}`;
-      const value = options.discontinued
-        ? ProductDiscontinued.encode({
-            productId,
-            skuCodes: codes,
-            reason: 'end of line',
-            productVersion: '9',
-          }).finish()
-        : ProductCreated.encode({
-            product: {
-              id: productId,
-              name: 'Test product',
-              description: '',
-              brand: '',
-              categories: [],
-              attributes: {},
-              imageUrls: [],
-              skus: codes.map((code) => ({
-                code,
-                name: code,
-                attributes: {},
-                prices: [],
-                sellableChannels: [],
-                barcode: '',
-                imageUrls: [],
-              })),
-              status: ProductStatus.PRODUCT_STATUS_ACTIVE,
-              version: '1',
-              createTime: new Date(),
-              updateTime: new Date(),
-            },
-          }).finish();
-      const type = options.discontinued ? 'ProductDiscontinued' : 'ProductCreated';
-      await publishTo(catalogueTopic, [
-        {
-          key: productId,
-          value: Buffer.from(value),
-          headers: toCloudEventHeaders({
-            id: randomUUID(),
-            type: `o2o.catalogue.v1.${type}`,
-            source: '/o2o/catalogue',
-            subject: productId,
-            time: new Date(),
-          }),
-        },
-      ]);
+      await publishTo(catalogueTopic, [catalogueAnnouncement(`prd_${randomUUID()}`, codes, options)]);
       await waitFor(
         async () => {
           const docs = await db

@@ -1,6 +1,6 @@
 import { reflectionDescriptorSets } from '@o2o/contracts';
 import { kafkaSasl } from '@o2o/kit-config';
-import { type InFlight, type Periodic, runService, startGrpcServer, startPeriodic } from '@o2o/kit-grpc';
+import { type Periodic, runService, serveService, startPeriodic } from '@o2o/kit-grpc';
 import { createKafkaClient } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
@@ -134,31 +134,23 @@ export async function start(
   ];
   const [reconciler, expirer] = sweepers as [Periodic, Periodic];
 
-  const inFlight: InFlight = { count: 0 };
-  const server = await startGrpcServer({
-    services: [paymentsGrpcService({ ...deps, logger, inFlight, afterWrite })],
+  const server = await serveService({
+    services: (inFlight) => [paymentsGrpcService({ ...deps, logger, inFlight, afterWrite })],
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
     logger,
     descriptorSets: reflectionDescriptorSets(),
-  });
-  server.setServing(true);
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      const { forced } = await server.stop({
-        drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
-        graceMs: config.SHUTDOWN_GRACE_MS,
-      });
-      logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
+    shutdown: { drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
+    afterStop: async () => {
       await callbacks.close();
       await simulatorServer?.close();
       for (const sweeper of sweepers) await sweeper.stop();
       await events.stop();
       walletGauges.stop();
       await connection.close();
-    })());
+    },
+  });
+  const stop = server.stop;
 
   return {
     port: server.port,

@@ -5,7 +5,15 @@ import {
   type ListProductsResponse,
 } from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
 import type { PageRequest } from '@o2o/contracts/gen/o2o/common/v1/paging';
-import { errorMapper, type InFlight, pageToken, type ServedService, type StatusTable, unary } from '@o2o/kit-grpc';
+import {
+  errorMapper,
+  type InFlight,
+  pageResponse,
+  readPageRequest,
+  type ServedService,
+  type StatusTable,
+  unary,
+} from '@o2o/kit-grpc';
 import type { Logger } from '@o2o/kit-log';
 import { createProduct } from '../app/create-product';
 import {
@@ -16,7 +24,7 @@ import {
   updateProduct,
 } from '../app/change-product';
 import type { Clock, Page, ProductRepository } from '../app/ports';
-import { batchGetSkus, getProduct, listProducts, pageSize, searchProducts } from '../app/queries';
+import { batchGetSkus, getProduct, listProducts, searchProducts } from '../app/queries';
 import { CatalogueError, type CatalogueErrorKind, isCatalogueError } from '../domain/errors';
 import type { ProductState } from '../domain/product';
 import {
@@ -128,13 +136,13 @@ export function catalogueGrpcService(deps: {
       };
       v.check();
       const page = readPage(req.page, filter);
-      return pageResponse(await listProducts(deps, filter, page), filter);
+      return productsPage(await listProducts(deps, filter, page), filter);
     }),
 
     searchProducts: wrap(async (req) => {
       const filter = { query: req.query };
       const page = readPage(req.page, filter);
-      return pageResponse(await searchProducts(deps, req.query, page), filter);
+      return productsPage(await searchProducts(deps, req.query, page), filter);
     }),
   };
 
@@ -154,24 +162,16 @@ function changeTarget(
 }
 
 function readPage(page: PageRequest | undefined, filters: unknown): { size: number; after?: string } {
-  const size = pageSize(page?.pageSize ?? 0);
-  if (!page?.pageToken) return { size };
-  const cursor = pageToken.decode(page.pageToken);
-  if (!cursor || cursor.filterHash !== pageToken.filterHash(filters)) {
-    throw CatalogueError.invalid([
-      { field: 'page.page_token', description: 'is not a token this call returned for the same filters' },
-    ]);
-  }
-  return { size, after: cursor.after };
+  const { size, after, violations } = readPageRequest(page, filters);
+  if (violations.length > 0) throw CatalogueError.invalid(violations);
+  return { size, after };
 }
 
-function pageResponse(page: Page<ProductState>, filters: unknown): ListProductsResponse {
+function productsPage(page: Page<ProductState>, filters: unknown): ListProductsResponse {
   return {
     products: page.items.map(productToPb),
     page: {
-      nextPageToken: page.after
-        ? pageToken.encode({ after: page.after, filterHash: pageToken.filterHash(filters) })
-        : '',
+      ...pageResponse(page.after, filters),
     },
   };
 }

@@ -1,6 +1,7 @@
 // Proto ↔ domain mapping for the catalogue. Generated types stay in adapters; the domain never sees them.
 import * as pb from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
 import type { Money as PbMoney } from '@o2o/contracts/gen/o2o/common/v1/money';
+import { invertEnumTable, moneyFromWire, moneyToWire } from '@o2o/kit-grpc';
 import { CatalogueError, type Violation } from '../domain/errors';
 import type { Money } from '../domain/money';
 import type {
@@ -28,13 +29,9 @@ const STATUS_TO_PB: Record<ProductStatus, pb.ProductStatus> = {
   ACTIVE: pb.ProductStatus.PRODUCT_STATUS_ACTIVE,
   DISCONTINUED: pb.ProductStatus.PRODUCT_STATUS_DISCONTINUED,
 };
-const PRICE_CHANNEL_TO_DOMAIN = inverse(PRICE_CHANNEL_TO_PB);
-const SALES_CHANNEL_TO_DOMAIN = inverse(SALES_CHANNEL_TO_PB);
-const STATUS_TO_DOMAIN = inverse(STATUS_TO_PB);
-
-function inverse<D extends string, P extends number>(table: Record<D, P>): Partial<Record<P, D>> {
-  return Object.fromEntries(Object.entries(table).map(([domain, wire]) => [wire, domain])) as Partial<Record<P, D>>;
-}
+const PRICE_CHANNEL_TO_DOMAIN = invertEnumTable(PRICE_CHANNEL_TO_PB);
+const SALES_CHANNEL_TO_DOMAIN = invertEnumTable(SALES_CHANNEL_TO_PB);
+const STATUS_TO_DOMAIN = invertEnumTable(STATUS_TO_PB);
 
 /** Collects mapping problems (unset enums, unparsable numbers) so they are reported with the domain's own. */
 export class MappingViolations {
@@ -50,20 +47,12 @@ export class MappingViolations {
 
 /** int64 minor units (a decimal string on the wire) → a safe integer, or a violation. */
 export function moneyFromPb(money: PbMoney | undefined, field: string, v: MappingViolations): Money {
-  if (!money) {
-    v.add(field, 'is required');
-    return { currency: '', amountMinor: 0 };
-  }
-  const amount = Number(money.amountMinor);
-  if (!/^-?\d+$/.test(money.amountMinor) || !Number.isSafeInteger(amount)) {
-    v.add(`${field}.amount_minor`, 'must be a whole number of minor units');
-  }
-  return { currency: money.currencyCode, amountMinor: amount };
+  return moneyFromWire(money, field, v);
 }
 
 /** Domain money → proto. */
 export function moneyToPb(money: Money): PbMoney {
-  return { currencyCode: money.currency, amountMinor: String(money.amountMinor) };
+  return moneyToWire(money);
 }
 
 /** A proto price channel, or a violation for UNSPECIFIED/unknown values. */

@@ -2,20 +2,6 @@ import { CatalogueError } from '../domain/errors';
 import type { ProductState } from '../domain/product';
 import type { Page, ProductFilter, ProductRepository, SkuView } from './ports';
 
-/** Page sizes: 0 means the default. */
-export const PAGE = { default: 50, max: 200 } as const;
-
-/** The page size to use, or INVALID_ARGUMENT. */
-export function pageSize(requested: number): number {
-  if (requested === 0) return PAGE.default;
-  if (!Number.isInteger(requested) || requested < 1 || requested > PAGE.max) {
-    throw CatalogueError.invalid([
-      { field: 'page.page_size', description: `must be 1..${PAGE.max} (0 for ${PAGE.default})` },
-    ]);
-  }
-  return requested;
-}
-
 /** GetProduct. */
 export async function getProduct(deps: { products: ProductRepository }, id: string): Promise<ProductState> {
   if (id.length === 0 || id.length > 64) {

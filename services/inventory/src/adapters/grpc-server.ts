@@ -5,7 +5,15 @@ import {
   type InventoryServiceServer,
   type ListLocationsResponse,
 } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
-import { errorMapper, type InFlight, pageToken, type ServedService, type StatusTable, unary } from '@o2o/kit-grpc';
+import {
+  errorMapper,
+  type InFlight,
+  pageResponse,
+  readPageRequest,
+  type ServedService,
+  type StatusTable,
+  unary,
+} from '@o2o/kit-grpc';
 import type { Logger } from '@o2o/kit-log';
 import { findNearbyStock, getAvailability, planFulfilmentFor } from '../app/availability';
 import { commitHold, extendHold, getHold, releaseHold } from '../app/hold-lifecycle';
@@ -50,9 +58,6 @@ export const INVENTORY_STATUS: StatusTable<InventoryErrorKind> = {
   aborted: status.ABORTED,
   unavailable: status.UNAVAILABLE,
 };
-
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 200;
 
 /** The InventoryService implementation: maps the wire to use cases and back, nothing more. */
 export function inventoryGrpcService(
@@ -109,9 +114,7 @@ export function inventoryGrpcService(
       return {
         locations: result.items.map(locationToPb),
         page: {
-          nextPageToken: result.after
-            ? pageToken.encode({ after: result.after, filterHash: pageToken.filterHash(filter) })
-            : '',
+          ...pageResponse(result.after, filter),
         },
       };
     }),
@@ -235,17 +238,7 @@ export function inventoryGrpcService(
 }
 
 function readPage(page: PageRequest | undefined, filters: unknown): { size: number; after?: string } {
-  const requested = page?.pageSize ?? 0;
-  if (requested < 0 || requested > MAX_PAGE) {
-    throw InventoryError.invalid([{ field: 'page.page_size', description: `must be 0..${MAX_PAGE}` }]);
-  }
-  const size = requested === 0 ? DEFAULT_PAGE : requested;
-  if (!page?.pageToken) return { size };
-  const cursor = pageToken.decode(page.pageToken);
-  if (!cursor || cursor.filterHash !== pageToken.filterHash(filters)) {
-    throw InventoryError.invalid([
-      { field: 'page.page_token', description: 'is not a token this call returned for the same filters' },
-    ]);
-  }
-  return { size, after: cursor.after };
+  const { size, after, violations } = readPageRequest(page, filters);
+  if (violations.length > 0) throw InventoryError.invalid(violations);
+  return { size, after };
 }

@@ -1,6 +1,7 @@
 // Proto ↔ domain mapping for inventory. Generated types stay in adapters; the domain never sees them.
 import type { GeoPoint as PbGeoPoint } from '@o2o/contracts/gen/o2o/common/v1/geo';
 import * as pb from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
+import { invertEnumTable } from '@o2o/kit-grpc';
 import type { Violations } from '../domain/errors';
 import type { GeoPoint } from '../domain/geo';
 import type { Hold, HoldLine, HoldStatus } from '../domain/hold';
@@ -46,15 +47,11 @@ const FULFILMENT_TO_PB: Record<FulfilmentType, pb.FulfilmentType> = {
   STORE_PICKUP: pb.FulfilmentType.FULFILMENT_TYPE_STORE_PICKUP,
   IN_STORE_CARRY_OUT: pb.FulfilmentType.FULFILMENT_TYPE_IN_STORE_CARRY_OUT,
 };
-const KIND_TO_DOMAIN = inverse(KIND_TO_PB);
-const STATUS_TO_DOMAIN = inverse(STATUS_TO_PB);
-const REASON_TO_DOMAIN = inverse(REASON_TO_PB);
-const CAPABILITY_TO_DOMAIN = inverse(CAPABILITY_TO_PB);
-const FULFILMENT_TO_DOMAIN = inverse(FULFILMENT_TO_PB);
-
-function inverse<D extends string, P extends number>(table: Record<D, P>): Partial<Record<P, D>> {
-  return Object.fromEntries(Object.entries(table).map(([domain, wire]) => [wire, domain])) as Partial<Record<P, D>>;
-}
+const KIND_TO_DOMAIN = invertEnumTable(KIND_TO_PB);
+const STATUS_TO_DOMAIN = invertEnumTable(STATUS_TO_PB);
+const REASON_TO_DOMAIN = invertEnumTable(REASON_TO_PB);
+const CAPABILITY_TO_DOMAIN = invertEnumTable(CAPABILITY_TO_PB);
+const FULFILMENT_TO_DOMAIN = invertEnumTable(FULFILMENT_TO_PB);
 
 /** A required enum value, or a violation. */
 function required<D extends string, P extends number>(

@@ -2,12 +2,9 @@
 // and Kafka, at two concurrencies, on one hot SKU and spread over many SKUs; beside it, the database's raw
 // single-document update rate measured in the same run (the ceiling a hold, which is several such writes, can
 // approach). Bounded by count, loopback only. Run: scripts/bench-inventory.sh (see docs/benchmarks.md).
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { ProductStatus } from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
-import { ProductCreated } from '@o2o/contracts/gen/o2o/catalogue/v1/events';
 import {
   AdjustmentReason,
   InventoryServiceClient,
@@ -17,9 +14,9 @@ import {
 } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import { type LoadResult, machineLine, resultTable, runLoad, startServiceProcess } from '@o2o/kit-bench';
 import { asyncClient } from '@o2o/kit-grpc';
-import { toCloudEventHeaders } from '@o2o/kit-kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { catalogueAnnouncement } from './catalogue-announcements';
 
 const env = process.env;
 const CONCURRENCIES = (env.BENCH_CONCURRENCIES ?? '16,64').split(',').map(Number);
@@ -41,39 +38,8 @@ async function announceSkus(prefix: string, codes: string[]): Promise<void> {
   await producer.connect();
   const topic = `${prefix}o2o.catalogue.v1`;
   for (let i = 0; i < codes.length; i += 100) {
-    const productId = `prd_bench_${i}`;
-    const value = ProductCreated.encode({
-      product: {
-        id: productId,
-        name: 'Bench product',
-        description: '',
-        brand: '',
-        categories: [],
-        attributes: {},
-        imageUrls: [],
-        skus: codes.slice(i, i + 100).map((code) => ({
-          code,
-          name: code,
-          attributes: {},
-          prices: [],
-          sellableChannels: [],
-          barcode: '',
-          imageUrls: [],
-        })),
-        status: ProductStatus.PRODUCT_STATUS_ACTIVE,
-        version: '1',
-        createTime: new Date(),
-        updateTime: new Date(),
-      },
-    }).finish();
-    const headers = toCloudEventHeaders({
-      id: randomUUID(),
-      type: 'o2o.catalogue.v1.ProductCreated',
-      source: '/o2o/catalogue',
-      subject: productId,
-      time: new Date(),
-    });
-    await producer.send({ topic, acks: -1, messages: [{ key: productId, value: Buffer.from(value), headers }] });
+    const message = catalogueAnnouncement(`prd_bench_${i}`, codes.slice(i, i + 100));
+    await producer.send({ topic, acks: -1, messages: [message] });
   }
   await producer.disconnect();
 }

@@ -2,7 +2,25 @@ export { startGrpcServer, type GrpcServer, type GrpcServerOptions, type ServedSe
 export { unary, type AsyncUnary, type InFlight } from './unary';
 export { errorMapper, isDependencyUnavailable, type KindedError, type StatusTable } from './errors';
 export { badRequestMetadata, decodeFieldViolations, encodeBadRequestStatus, type FieldViolation } from './rich-status';
-export { stopOnSignals, runMain, runService, startPeriodic, type Periodic, type StoppableService } from './lifecycle';
-export { pageToken, type PageCursor } from './paging';
+export {
+  stopOnSignals,
+  runMain,
+  runService,
+  serveService,
+  type ServeServiceOptions,
+  startPeriodic,
+  type Periodic,
+  type StoppableService,
+} from './lifecycle';
+export { PAGE_SIZES, pageResponse, pageToken, readPageRequest, type PageCursor } from './paging';
 export { asyncClient, type AsyncClient } from './client';
 export { RPC_SERVER_DURATION, withRpcMetrics } from './rpc-metrics';
+export {
+  invertEnumTable,
+  moneyFromWire,
+  moneyToWire,
+  type MinorUnits,
+  type ViolationSink,
+  type WireMoney,
+} from './wire';
+export { requestFingerprint } from './idempotency';

@@ -1,4 +1,6 @@
 import type { Logger } from '@o2o/kit-log';
+import { type ServedService, startGrpcServer } from './server';
+import type { InFlight } from './unary';
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if stopping failed). A second signal while stopping is
@@ -96,4 +98,43 @@ export function startPeriodic(name: string, intervalMs: number, job: () => Promi
       await running;
     },
   };
+}
+
+/** Options for {@link serveService}: the server's, plus what the service shuts down after it. */
+export interface ServeServiceOptions {
+  /** The service's implementations; `inFlight` counts calls in progress (logged at stop). */
+  services: (inFlight: InFlight) => ServedService[];
+  host: string;
+  port: number;
+  logger: Logger;
+  descriptorSets?: string[];
+  /** SHUTDOWN_DRAIN_DELAY_MS and SHUTDOWN_GRACE_MS of the service's config. */
+  shutdown: { drainDelayMs: number; graceMs: number };
+  /** Runs once, after the server stopped: background jobs, Kafka, the database, in the order they must close. */
+  afterStop: () => Promise<void>;
+}
+
+/**
+ * Starts a service's gRPC server the way every service does (reflection, health SERVING at once) and returns its
+ * graceful stop: health NOT_SERVING, drain, refuse new calls, let in-flight ones finish, then `afterStop`.
+ * Calling stop again returns the same promise.
+ */
+export async function serveService(options: ServeServiceOptions): Promise<{ port: number; stop: () => Promise<void> }> {
+  const inFlight: InFlight = { count: 0 };
+  const server = await startGrpcServer({
+    services: options.services(inFlight),
+    host: options.host,
+    port: options.port,
+    logger: options.logger,
+    descriptorSets: options.descriptorSets,
+  });
+  server.setServing(true);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const { forced } = await server.stop(options.shutdown);
+      options.logger.info({ forced, inFlight: inFlight.count }, 'gRPC server stopped');
+      await options.afterStop();
+    })());
+  return { port: server.port, stop };
 }

@@ -315,6 +315,27 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
 
 async function ensureTopicsWith(admin: Admin, specs: TopicSpec[], logger: Logger): Promise<void> {
   if (specs.length === 0) return;
+  // Right after a broker (re)start, or while another client creates the same topic, the metadata answers with
+  // retriable errors (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, TOPIC_ALREADY_EXISTS from a race) for a
+  // moment: try again until the deadline instead of failing the caller.
+  const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await createMissingTopics(admin, specs, logger);
+      await waitForTopics(admin, specs, deadline);
+      return;
+    } catch (error) {
+      const retriable =
+        (error as { retriable?: unknown; type?: unknown }).retriable === true ||
+        (error as { type?: unknown }).type === 'TOPIC_ALREADY_EXISTS';
+      if (!retriable || Date.now() > deadline) throw error;
+      logger.debug({ err: error }, 'Kafka topic metadata not settled yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+async function createMissingTopics(admin: Admin, specs: TopicSpec[], logger: Logger): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length > 0) {
@@ -329,12 +350,10 @@ async function ensureTopicsWith(admin: Admin, specs: TopicSpec[], logger: Logger
     });
     logger.info({ topics: missing.map((s) => s.topic), created }, 'Kafka topics created');
   }
-  await waitForTopics(admin, specs);
 }
 
 // Another replica may have created a topic a moment ago: wait until every partition has a leader, then compare counts.
-async function waitForTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
-  const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+async function waitForTopics(admin: Admin, specs: TopicSpec[], deadline: number): Promise<void> {
   for (;;) {
     const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
     for (const spec of specs) {

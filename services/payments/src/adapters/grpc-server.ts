@@ -1,12 +1,20 @@
 import { status } from '@grpc/grpc-js';
 import type { PageRequest } from '@o2o/contracts/gen/o2o/common/v1/paging';
 import { PaymentsServiceService, type PaymentsServiceServer } from '@o2o/contracts/gen/o2o/payments/v1/payments';
-import { errorMapper, type InFlight, pageToken, type ServedService, type StatusTable, unary } from '@o2o/kit-grpc';
+import {
+  errorMapper,
+  type InFlight,
+  pageResponse,
+  readPageRequest,
+  type ServedService,
+  type StatusTable,
+  unary,
+} from '@o2o/kit-grpc';
 import type { Logger } from '@o2o/kit-log';
 import { authorizePayment } from '../app/authorize-payment';
 import { capturePayment, type OperationResult, refundPayment, voidPayment } from '../app/change-payment';
 import type { Deps } from '../app/ports';
-import { getPayment, listPayments, pageSize } from '../app/queries';
+import { getPayment, listPayments } from '../app/queries';
 import { reconcilePayment } from '../app/wallet-outcome';
 import { isPaymentError, PaymentError, type PaymentErrorKind } from '../domain/errors';
 import { authorizeInputFromPb, entryToPb, MappingViolations, moneyFromPb, paymentToPb } from './proto-mapping';
@@ -85,9 +93,7 @@ export function paymentsGrpcService(
       return {
         payments: result.items.map(paymentToPb),
         page: {
-          nextPageToken: result.after
-            ? pageToken.encode({ after: result.after, filterHash: pageToken.filterHash(filter) })
-            : '',
+          ...pageResponse(result.after, filter),
         },
       };
     }),
@@ -103,13 +109,7 @@ export function paymentsGrpcService(
 }
 
 function readPage(page: PageRequest | undefined, filters: unknown): { size: number; after?: string } {
-  const size = pageSize(page?.pageSize ?? 0);
-  if (!page?.pageToken) return { size };
-  const cursor = pageToken.decode(page.pageToken);
-  if (!cursor || cursor.filterHash !== pageToken.filterHash(filters)) {
-    throw PaymentError.invalid([
-      { field: 'page.page_token', description: 'is not a token this call returned for the same filters' },
-    ]);
-  }
-  return { size, after: cursor.after };
+  const { size, after, violations } = readPageRequest(page, filters);
+  if (violations.length > 0) throw PaymentError.invalid(violations);
+  return { size, after };
 }

@@ -1,6 +1,7 @@
 // Proto ↔ domain mapping for payments. Generated types stay in adapters; the domain never sees them.
 import type { Money as PbMoney } from '@o2o/contracts/gen/o2o/common/v1/money';
 import * as pb from '@o2o/contracts/gen/o2o/payments/v1/payments';
+import { invertEnumTable, moneyFromWire, moneyToWire } from '@o2o/kit-grpc';
 import type { AuthorizeInput } from '../domain/authorize-input';
 import { PaymentError, type Violation } from '../domain/errors';
 import { capturable, type LedgerEntry, type LedgerKind, refundable } from '../domain/ledger';
@@ -41,12 +42,8 @@ const KIND_TO_PB: Record<LedgerKind, pb.LedgerEntryKind> = {
   VOID: pb.LedgerEntryKind.LEDGER_ENTRY_KIND_VOID,
   REFUND: pb.LedgerEntryKind.LEDGER_ENTRY_KIND_REFUND,
 };
-const METHOD_TO_DOMAIN = inverse(METHOD_TO_PB);
-const CHANNEL_TO_DOMAIN = inverse(CHANNEL_TO_PB);
-
-function inverse<D extends string, P extends number>(table: Record<D, P>): Partial<Record<P, D>> {
-  return Object.fromEntries(Object.entries(table).map(([domain, wire]) => [wire, domain])) as Partial<Record<P, D>>;
-}
+const METHOD_TO_DOMAIN = invertEnumTable(METHOD_TO_PB);
+const CHANNEL_TO_DOMAIN = invertEnumTable(CHANNEL_TO_PB);
 
 /** Collects mapping problems (unparsable numbers) so they are reported with the domain's own. */
 export class MappingViolations {
@@ -62,20 +59,12 @@ export class MappingViolations {
 
 /** int64 minor units (a decimal string on the wire) → a safe integer, or a violation. */
 export function moneyFromPb(money: PbMoney | undefined, field: string, v: MappingViolations): Money {
-  if (!money) {
-    v.add(field, 'is required');
-    return { currency: '', amountMinor: 0 };
-  }
-  const amount = Number(money.amountMinor);
-  if (!/^-?\d+$/.test(money.amountMinor) || !Number.isSafeInteger(amount)) {
-    v.add(`${field}.amount_minor`, 'must be a whole number of minor units');
-  }
-  return { currency: money.currencyCode, amountMinor: amount };
+  return moneyFromWire(money, field, v);
 }
 
 /** Domain money → proto. */
 export function moneyToPb(money: Money): PbMoney {
-  return { currencyCode: money.currency, amountMinor: String(money.amountMinor) };
+  return moneyToWire(money);
 }
 
 /** AuthorizePayment's content for the use case; enums the domain does not know become undefined (then a violation). */

@@ -3,20 +3,6 @@ import type { PaymentState } from '../domain/payment';
 import { checkPaymentId } from './request-key';
 import type { Page, PaymentRepository } from './ports';
 
-/** Page sizes: 0 means the default. */
-export const PAGE = { default: 50, max: 200 } as const;
-
-/** The page size to use, or INVALID_ARGUMENT. */
-export function pageSize(requested: number): number {
-  if (requested === 0) return PAGE.default;
-  if (!Number.isInteger(requested) || requested < 1 || requested > PAGE.max) {
-    throw PaymentError.invalid([
-      { field: 'page.page_size', description: `must be 1..${PAGE.max} (0 for ${PAGE.default})` },
-    ]);
-  }
-  return requested;
-}
-
 /** GetPayment. */
 export async function getPayment(deps: { payments: PaymentRepository }, id: string): Promise<PaymentState> {
   checkPaymentId(id);

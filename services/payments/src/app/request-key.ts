@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { requestFingerprint } from '@o2o/kit-grpc';
 import { PaymentError } from '../domain/errors';
 import type { Operation } from '../domain/payment';
 
@@ -9,7 +9,7 @@ export function operationKey(key: string, content: unknown): Operation {
   if (key.length === 0 || key.length > MAX_KEY) {
     throw PaymentError.invalid([{ field: 'idempotency_key', description: `must be 1..${MAX_KEY} characters` }]);
   }
-  return { key, hash: createHash('sha256').update(stableJson(content)).digest('base64url') };
+  return { key, hash: requestFingerprint(content) };
 }
 
 /** The error for a key used again with different content. */
@@ -17,18 +17,6 @@ export function keyReused(key: string): PaymentError {
   return PaymentError.invalid([
     { field: 'idempotency_key', description: `"${key}" was already used for a different request` },
   ]);
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 const PAYMENT_ID = /^pay_[0-9a-f]{24}$/;

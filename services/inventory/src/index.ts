@@ -1,1 +1,0 @@
-export { start, run, type InventoryService } from './main';
