@@ -1,0 +1,117 @@
+// The orders service follows payments (wallet paid or expired, late authorisations) and delivery (the groups'
+// progress). Both topics are keyed by order id, so one order's events arrive in order. Handlers are idempotent by
+// state (a repeat changes nothing); a refusal by the lifecycle is logged and skipped, never retried forever.
+import * as delivery from '@o2o/contracts/gen/o2o/delivery/v1/events';
+import * as payments from '@o2o/contracts/gen/o2o/payments/v1/events';
+import type { IncomingMessage } from '@o2o/kit-kafka';
+import type { Logger } from '@o2o/kit-log';
+import { onFulfilmentEvent, onPaymentEvent } from '../app/change-order';
+import type { Deps } from '../app/ports';
+import { isOrderError } from '../domain/errors';
+import type { FulfilmentStep } from '../domain/order';
+import { int64FromPb } from './proto-mapping';
+
+/** The payments service's topic (without the deployment's prefix). */
+export const PAYMENTS_TOPIC = 'o2o.payments.v1';
+/** The delivery service's topic (without the deployment's prefix). */
+export const DELIVERY_TOPIC = 'o2o.delivery.v1';
+
+/** Handles one payments event. */
+export function paymentsEventHandler(
+  deps: Deps,
+  logger: Logger,
+  onIgnored: (type: string) => void,
+): (message: IncomingMessage) => Promise<void> {
+  return async (message) => {
+    const type = message.headers.ce_type ?? '';
+    const read = readPayment(type, message.value);
+    if (!read) return;
+    await refusalsSkipped(logger, type, onIgnored, () => onPaymentEvent(deps, read));
+  };
+}
+
+/** Handles one delivery event. */
+export function deliveryEventHandler(
+  deps: Deps,
+  logger: Logger,
+  onIgnored: (type: string) => void,
+): (message: IncomingMessage) => Promise<void> {
+  return async (message) => {
+    const type = message.headers.ce_type ?? '';
+    const read = readDelivery(type, message.value);
+    if (!read) return;
+    await refusalsSkipped(logger, type, onIgnored, () => onFulfilmentEvent(deps, read));
+  };
+}
+
+async function refusalsSkipped(
+  logger: Logger,
+  type: string,
+  onIgnored: (type: string) => void,
+  handle: () => Promise<void>,
+): Promise<void> {
+  try {
+    await handle();
+  } catch (error) {
+    // The lifecycle refused it (an unknown group, a step it forbids): retrying cannot help. Anything else (the
+    // database down) is thrown, so the partition waits and the event is handled once the cause is gone.
+    if (isOrderError(error) && error.kind !== 'aborted' && error.kind !== 'unavailable') {
+      logger.warn({ type, err: error }, 'event refused by the order lifecycle; skipped');
+      onIgnored(type);
+      return;
+    }
+    throw error;
+  }
+}
+
+function readPayment(type: string, value: Buffer): Parameters<typeof onPaymentEvent>[1] | undefined {
+  switch (type) {
+    case 'o2o.payments.v1.PaymentAuthorized': {
+      const p = payments.PaymentAuthorized.decode(value).payment;
+      if (!p) return undefined;
+      const amount = p.authorizedAmount ?? p.amount;
+      return {
+        orderId: p.orderId,
+        paymentId: p.id,
+        kind: 'authorized',
+        amount: { currency: amount?.currencyCode ?? '', amountMinor: int64FromPb(amount?.amountMinor ?? '0') },
+      };
+    }
+    case 'o2o.payments.v1.PaymentExpired': {
+      const p = payments.PaymentExpired.decode(value).payment;
+      return p && { orderId: p.orderId, paymentId: p.id, kind: 'expired' };
+    }
+    case 'o2o.payments.v1.PaymentDeclined': {
+      const p = payments.PaymentDeclined.decode(value).payment;
+      return p && { orderId: p.orderId, paymentId: p.id, kind: 'declined' };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function readDelivery(type: string, value: Buffer): Parameters<typeof onFulfilmentEvent>[1] | undefined {
+  const step = (ref: delivery.FulfilmentRef | undefined, s: FulfilmentStep, reason?: string) =>
+    ref && { orderId: ref.orderId, groupId: ref.groupId, step: s, ...(reason ? { reason } : {}) };
+  switch (type) {
+    case 'o2o.delivery.v1.TaskAccepted':
+      return step(delivery.TaskAccepted.decode(value).ref, 'ACCEPTED');
+    case 'o2o.delivery.v1.ReadyForPickup':
+      return step(delivery.ReadyForPickup.decode(value).ref, 'READY_FOR_PICKUP');
+    case 'o2o.delivery.v1.PickedUp': {
+      const event = delivery.PickedUp.decode(value);
+      // A courier collecting a delivery group is followed by OutForDelivery; only a shopper's collection counts here.
+      return event.shipmentId ? undefined : step(event.ref, 'PICKED_UP');
+    }
+    case 'o2o.delivery.v1.OutForDelivery':
+      return step(delivery.OutForDelivery.decode(value).ref, 'OUT_FOR_DELIVERY');
+    case 'o2o.delivery.v1.Delivered':
+      return step(delivery.Delivered.decode(value).ref, 'DELIVERED');
+    case 'o2o.delivery.v1.DeliveryFailed': {
+      const event = delivery.DeliveryFailed.decode(value);
+      return step(event.ref, 'FAILED', event.reason);
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,111 @@
+// Commands and events that change a placed order: each is one version-checked update of the order (state, events
+// and the tasks it queues together), after which the tasks run in the background.
+import { OrderError } from '../domain/errors';
+import type { FulfilmentStep } from '../domain/order';
+import type { ItemQuantity, Money, OrderState } from '../domain/types';
+import type { Deps } from './ports';
+import { kickTasks, runTasks } from './run-tasks';
+
+const REASON_MAX = 500;
+
+/** CancelOrder: before dispatch; holds released and the payment voided by the tasks it queues. */
+export async function cancelOrder(deps: Deps, request: { orderId: string; reason: string }): Promise<OrderState> {
+  const reason = request.reason.trim();
+  const violations = [];
+  if (!request.orderId) violations.push({ field: 'order_id', description: 'is required' });
+  if (!reason || reason.length > REASON_MAX) {
+    violations.push({ field: 'reason', description: `must be 1..${REASON_MAX} characters` });
+  }
+  if (violations.length > 0) throw OrderError.invalid(violations);
+  const { state } = await deps.orders.update(request.orderId, (order) => {
+    const events = order.cancel(reason, deps.clock.now());
+    return { events, result: undefined };
+  });
+  return settle(deps, state);
+}
+
+/** RequestReturn: lines the customer has, back at a location that accepts returns (any store for online orders). */
+export async function requestReturn(
+  deps: Deps,
+  request: { requestId: string; orderId: string; locationId: string; lines: ItemQuantity[]; reason: string },
+): Promise<{ order: OrderState; returnId: string }> {
+  const violations = [];
+  if (!request.requestId) violations.push({ field: 'request_id', description: 'is required' });
+  if (!request.orderId) violations.push({ field: 'order_id', description: 'is required' });
+  if (!request.locationId) violations.push({ field: 'location_id', description: 'is required' });
+  if (request.lines.length > 100) violations.push({ field: 'lines', description: 'must have at most 100 lines' });
+  if (request.reason.length > REASON_MAX) {
+    violations.push({ field: 'reason', description: `must be at most ${REASON_MAX} characters` });
+  }
+  if (violations.length > 0) throw OrderError.invalid(violations);
+  if (!(await deps.orders.get(request.orderId))) {
+    throw new OrderError('not-found', `Order "${request.orderId}" does not exist`);
+  }
+  const location = await deps.inventory.location(request.locationId);
+  if (!location) throw new OrderError('not-found', `Location "${request.locationId}" does not exist`);
+  if (!location.open || !location.acceptsReturns) {
+    throw new OrderError('failed-precondition', `Location "${request.locationId}" does not take returns now`);
+  }
+  const { state, result } = await deps.orders.update(request.orderId, (order) => {
+    const { returnId, events } = order.requestReturn(
+      { requestId: request.requestId, locationId: request.locationId, lines: request.lines, reason: request.reason },
+      deps.clock.now(),
+    );
+    return { events, result: returnId };
+  });
+  deps.afterWrite();
+  return { order: state, returnId: result };
+}
+
+/** ReceiveReturn: the goods are back; restock and refund run as tasks. */
+export async function receiveReturn(deps: Deps, request: { orderId: string; returnId: string }): Promise<OrderState> {
+  const { state } = await deps.orders.update(request.orderId, (order) => ({
+    events: order.receiveReturn(request.returnId, deps.clock.now()),
+    result: undefined,
+  }));
+  return settle(deps, state);
+}
+
+/** A payments event about one of this service's orders. Unknown orders are ignored (another system's payment). */
+export async function onPaymentEvent(
+  deps: Deps,
+  event: { orderId: string; paymentId: string; kind: 'authorized' | 'expired' | 'declined'; amount?: Money },
+): Promise<void> {
+  if (!(await deps.orders.get(event.orderId))) return;
+  const { state } = await deps.orders.update(event.orderId, (order) => {
+    const now = deps.clock.now();
+    const events =
+      event.kind === 'authorized'
+        ? order.paymentAuthorized(event.paymentId, event.amount ?? { currency: '', amountMinor: 0 }, now, deps.policy)
+        : order.paymentFailed(event.paymentId, event.kind, now);
+    return { events, result: undefined };
+  });
+  if (state.tasks.length > 0) kickTasks(deps, state.id);
+  deps.afterWrite();
+}
+
+/**
+ * A delivery event: the group moves on (capture and commit queued at dispatch). A repeat changes nothing; a step the
+ * lifecycle forbids is reported to the caller (the consumer logs it and moves on).
+ */
+export async function onFulfilmentEvent(
+  deps: Deps,
+  event: { orderId: string; groupId: string; step: FulfilmentStep; reason?: string },
+): Promise<void> {
+  if (!(await deps.orders.get(event.orderId))) {
+    throw new OrderError('not-found', `Order "${event.orderId}" does not exist`);
+  }
+  const { state } = await deps.orders.update(event.orderId, (order) => ({
+    events: order.advanceGroup(event.groupId, event.step, deps.clock.now(), event.reason),
+    result: undefined,
+  }));
+  deps.afterWrite();
+  if (state.tasks.length > 0) kickTasks(deps, state.id);
+}
+
+/** Runs the queued tasks a little while inline so the answer shows them done when they are quick. */
+async function settle(deps: Deps, state: OrderState): Promise<OrderState> {
+  deps.afterWrite();
+  if (state.tasks.length === 0) return state;
+  return (await runTasks(deps, state.id)) ?? state;
+}

@@ -1,0 +1,83 @@
+// Runs an order's queued tasks, one at a time, while holding a claim on the order. Placement, compensations,
+// captures and refunds all go through here; the recovery loop calls it for orders a crashed runner left behind.
+import { Order } from '../domain/order';
+import type { OrderState } from '../domain/types';
+import { executeTask } from './execute-task';
+import type { Deps, PlacementSecrets } from './ports';
+
+/** Inline retries stop once a task's backoff is longer than this, or the run took longer than RUN_BUDGET_MS. */
+const INLINE_RETRY_MAX_WAIT_MS = 1_000;
+const RUN_BUDGET_MS = 8_000;
+
+/**
+ * Runs the order's tasks until none is left, one needs a longer wait (the recovery loop resumes it), or another
+ * runner holds the order. Returns the order as it was left, or undefined when another runner holds it.
+ */
+export async function runTasks(
+  deps: Deps,
+  orderId: string,
+  options: { secrets?: PlacementSecrets; claimed?: boolean } = {},
+): Promise<OrderState | undefined> {
+  const started = Date.now();
+  const lease = () => ({ owner: deps.runnerId, until: new Date(deps.clock.now().getTime() + deps.leaseMs) });
+  if (!options.claimed && !(await deps.orders.claim(orderId, lease(), deps.clock.now()))) return undefined;
+  try {
+    for (;;) {
+      const state = await deps.orders.get(orderId);
+      if (!state) return undefined;
+      const task = state.tasks[0];
+      if (!task) return state;
+      const now = deps.clock.now();
+      const wait = (state.nextRunAt?.getTime() ?? 0) - now.getTime();
+      if (wait > 0) {
+        if (wait > INLINE_RETRY_MAX_WAIT_MS || Date.now() - started > RUN_BUDGET_MS) return state;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      if (!(await deps.orders.claim(orderId, lease(), deps.clock.now()))) return undefined;
+      const outcome = await executeSafely(deps, state, task, options.secrets);
+      const { state: after, result: events } = await deps.orders.update(orderId, (order: Order) => {
+        const events = order.completeTask(task.id, outcome, deps.clock.now(), deps.policy);
+        return { events, result: events };
+      });
+      if (events.length > 0) deps.afterWrite();
+      if (state.status === 'PENDING' && after.status !== 'PENDING') {
+        deps.onPlacementSettled?.(after, (deps.clock.now().getTime() - after.createdAt.getTime()) / 1000);
+      }
+    }
+  } finally {
+    await deps.orders.unclaim(orderId, deps.runnerId).catch(() => undefined);
+  }
+}
+
+/** Runs due tasks of orders nobody holds (a crashed runner's, or ones waiting for a retry); returns how many ran. */
+export async function recoverDue(deps: Deps, limit: number): Promise<number> {
+  const ids = await deps.orders.due(deps.clock.now(), limit);
+  let ran = 0;
+  for (const id of ids) {
+    try {
+      if (await runTasks(deps, id)) ran += 1;
+    } catch (error) {
+      deps.onTaskError(id, error);
+    }
+  }
+  return ran;
+}
+
+/** Starts running an order's tasks in the background (after a command queued some); errors are reported, not thrown. */
+export function kickTasks(deps: Deps, orderId: string): void {
+  runTasks(deps, orderId).catch((error: unknown) => deps.onTaskError(orderId, error));
+}
+
+async function executeSafely(
+  deps: Deps,
+  state: OrderState,
+  task: OrderState['tasks'][number],
+  secrets?: PlacementSecrets,
+) {
+  try {
+    return await executeTask(deps, state, task, secrets);
+  } catch (error) {
+    deps.onTaskError(state.id, error);
+    return { kind: 'retry' as const, error: error instanceof Error ? error.message : String(error) };
+  }
+}

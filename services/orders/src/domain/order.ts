@@ -1,0 +1,670 @@
+// The order aggregate: every change goes through a method that checks the lifecycle, records a timeline entry,
+// returns the events, and queues the work other services must do as tasks (stored with the order, see types.ts).
+import { OrderError } from './errors';
+import {
+  assertOrderTransition,
+  DISPATCHED,
+  DROPPED,
+  FINAL_STATUSES,
+  FULFILLED,
+  groupMayMove,
+  statusFromGroups,
+} from './lifecycle';
+import type { Placement } from './placement';
+import type {
+  Allocation,
+  FulfilmentGroup,
+  GroupStatus,
+  ItemQuantity,
+  Money,
+  OrderEvent,
+  OrderState,
+  OrderStatus,
+  PricedSku,
+  Task,
+  TaskOutcome,
+  TaskSpec,
+} from './types';
+
+/** Timings the order decides with; they come from configuration. */
+export interface OrderPolicy {
+  /** How long a placement may take before it is given up (compensated and REJECTED). */
+  placementTimeoutMs: number;
+  /** Stock held while a card payment is authorised. */
+  placementHoldTtlMs: number;
+  /** A wallet QR's deadline; stock stays held a little longer than that. */
+  walletPayTtlMs: number;
+  /** Once confirmed, the holds are extended this far (until the goods leave). */
+  confirmedHoldTtlMs: number;
+}
+
+/** What a fulfilment event from delivery says happened to a group. */
+export type FulfilmentStep = 'ACCEPTED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'FAILED';
+
+const STEP_TARGET: Readonly<Record<FulfilmentStep, GroupStatus>> = {
+  ACCEPTED: 'IN_FULFILLMENT',
+  READY_FOR_PICKUP: 'READY_FOR_PICKUP',
+  PICKED_UP: 'PICKED_UP',
+  OUT_FOR_DELIVERY: 'OUT_FOR_DELIVERY',
+  DELIVERED: 'DELIVERED',
+  FAILED: 'DELIVERY_FAILED',
+};
+
+const PLACEMENT_TASKS: ReadonlySet<TaskSpec['kind']> = new Set(['PRICE', 'PLAN', 'HOLD', 'AUTHORIZE']);
+/** Extra time a hold outlives its wallet QR, so a payment at the last second still finds its stock. */
+const WALLET_HOLD_MARGIN_MS = 5 * 60_000;
+const MAX_BACKOFF_MS = 30_000;
+
+/** An order and the rules of its lifecycle. */
+export class Order {
+  private events: OrderEvent[] = [];
+
+  private constructor(private readonly s: OrderState) {}
+
+  /** A new order from a valid placement: PENDING, its saga's first task (pricing) queued. */
+  static place(id: string, p: Placement, now: Date, policy: OrderPolicy): { order: Order; events: OrderEvent[] } {
+    const state: OrderState = {
+      id,
+      channel: p.channel,
+      currency: p.currency,
+      lines: p.lines.map((l) => ({ skuCode: l.skuCode, quantity: l.quantity, returnedQuantity: 0 })),
+      totalMinor: 0,
+      fulfilment: p.fulfilment,
+      groups: [],
+      payment: { ...p.payment, authorizedMinor: 0, capturedMinor: 0, refundedMinor: 0 },
+      status: 'PENDING',
+      returns: [],
+      tasks: [],
+      nextTaskId: 1,
+      timeline: [],
+      endlessAisle: false,
+      placementDeadline: new Date(now.getTime() + policy.placementTimeoutMs),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (p.customerId) state.customerId = p.customerId;
+    if (p.storeId) state.storeId = p.storeId;
+    if (p.associateId) state.associateId = p.associateId;
+    if (p.marketplace) state.marketplace = { ...p.marketplace };
+    const order = new Order(state);
+    order.note(now, `placed on ${p.channel}`);
+    order.queue(now, { kind: 'PRICE' });
+    order.emit({ type: 'OrderPlaced' });
+    return { order, events: order.takeEvents() };
+  }
+
+  /** An order as it was stored (no checks: stored orders were valid when written). */
+  static fromState(state: OrderState): Order {
+    return new Order(structuredClone(state));
+  }
+
+  /** A copy of the whole state. */
+  snapshot(): OrderState {
+    return structuredClone(this.s);
+  }
+
+  get id(): string {
+    return this.s.id;
+  }
+
+  get status(): OrderStatus {
+    return this.s.status;
+  }
+
+  get version(): number {
+    return this.s.version;
+  }
+
+  /** The task to run next, if any. */
+  nextTask(): Task | undefined {
+    return this.s.tasks[0];
+  }
+
+  /** Applies what task `taskId` reported. A task already completed (by another runner) changes nothing. */
+  completeTask(taskId: number, outcome: TaskOutcome, now: Date, policy: OrderPolicy): OrderEvent[] {
+    const index = this.s.tasks.findIndex((t) => t.id === taskId);
+    const task = this.s.tasks[index];
+    if (!task) return [];
+    if (outcome.kind === 'retry') return this.retryLater(task, outcome.error, now);
+    this.s.tasks.splice(index, 1);
+    this.touch(now);
+    switch (task.kind) {
+      case 'PRICE':
+        this.afterPricing(outcome, now);
+        break;
+      case 'PLAN':
+        this.afterPlanning(outcome, now, policy);
+        break;
+      case 'HOLD':
+        this.afterHold(task.groupId, outcome, now);
+        break;
+      case 'AUTHORIZE':
+        this.afterAuthorization(outcome, now, policy);
+        break;
+      case 'CAPTURE':
+        if (outcome.kind === 'captured') {
+          this.s.payment.capturedMinor += outcome.amount.amountMinor;
+          this.group(task.groupId).captured = true;
+          this.note(now, `payment captured for ${task.groupId}`, task.groupId);
+        } else this.noteProblem(task, outcome, now);
+        this.settleFulfilmentStatus(now);
+        break;
+      case 'REFUND':
+        if (outcome.kind === 'refunded') this.afterRefund(task.refundId, outcome.amount, now);
+        else this.noteProblem(task, outcome, now);
+        break;
+      case 'EXTEND_HOLD':
+      case 'COMMIT_HOLD':
+      case 'RELEASE_HOLD':
+      case 'VOID_PAYMENTS':
+      case 'RESTOCK':
+        if (outcome.kind === 'done') this.noteDone(task, now);
+        else this.noteProblem(task, outcome, now);
+        break;
+    }
+    this.scheduleNext(now);
+    return this.takeEvents();
+  }
+
+  /** Payments says a payment of this order was authorised (a wallet QR paid, or an echo of the saga's own call). */
+  paymentAuthorized(paymentId: string, amount: Money, now: Date, policy: OrderPolicy): OrderEvent[] {
+    if (FINAL_STATUSES.has(this.s.status)) {
+      // Paid after the order ended (a QR paid as it expired, an authorisation the saga lost): give it back.
+      if (!this.s.tasks.some((t) => t.kind === 'VOID_PAYMENTS')) {
+        this.touch(now);
+        this.queue(now, { kind: 'VOID_PAYMENTS', reason: `order is ${this.s.status.toLowerCase()}` });
+        this.note(now, `late payment ${paymentId} is voided`);
+      }
+      return this.takeEvents();
+    }
+    if (this.s.status !== 'AWAITING_PAYMENT' || this.s.payment.paymentId !== paymentId) return [];
+    this.touch(now);
+    this.s.payment.authorizedMinor = amount.amountMinor;
+    this.note(now, 'wallet payment received');
+    this.confirm(now, policy);
+    return this.takeEvents();
+  }
+
+  /** Payments says the awaited wallet payment expired or was closed unpaid: the order is cancelled. */
+  paymentFailed(paymentId: string, why: 'expired' | 'declined', now: Date): OrderEvent[] {
+    if (this.s.status !== 'AWAITING_PAYMENT' || this.s.payment.paymentId !== paymentId) return [];
+    this.touch(now);
+    this.cancelWith(now, why === 'expired' ? 'wallet payment expired unpaid' : 'wallet payment was closed unpaid');
+    return this.takeEvents();
+  }
+
+  /** Cancels before dispatch: holds released, payment voided (captured money refunded). A repeat changes nothing. */
+  cancel(reason: string, now: Date): OrderEvent[] {
+    if (this.s.status === 'CANCELLED') return [];
+    const cancellable: ReadonlySet<OrderStatus> = new Set([
+      'AWAITING_PAYMENT',
+      'CONFIRMED',
+      'IN_FULFILLMENT',
+      'READY_FOR_PICKUP',
+    ]);
+    const dispatched = this.s.groups.find((g) => DISPATCHED.has(g.status));
+    if (this.s.status === 'PENDING') {
+      throw new OrderError('failed-precondition', `Cannot cancel order "${this.s.id}": it is still being placed`);
+    }
+    if (!cancellable.has(this.s.status) || dispatched) {
+      const what = dispatched ? `group ${dispatched.id} is already ${dispatched.status.toLowerCase()}` : `it is ${this.s.status.toLowerCase()}`;
+      throw new OrderError('failed-precondition', `Cannot cancel order "${this.s.id}": ${what}`);
+    }
+    this.touch(now);
+    this.cancelWith(now, reason);
+    return this.takeEvents();
+  }
+
+  /** Delivery says what happened to a group. A repeat changes nothing; a step the lifecycle forbids is refused. */
+  advanceGroup(groupId: string, step: FulfilmentStep, now: Date, reason = ''): OrderEvent[] {
+    const group = this.s.groups.find((g) => g.id === groupId);
+    if (!group) throw new OrderError('not-found', `Order "${this.s.id}" has no fulfilment group "${groupId}"`);
+    const target = STEP_TARGET[step];
+    if (group.status === target) return [];
+    if (!groupMayMove(group.type, group.status, target)) {
+      throw new OrderError(
+        'failed-precondition',
+        `Group ${groupId} of order "${this.s.id}" (${group.type}) cannot go from ${group.status} to ${target}`,
+      );
+    }
+    this.touch(now);
+    group.status = target;
+    if (DISPATCHED.has(target)) this.dispatch(group, now);
+    switch (target) {
+      case 'IN_FULFILLMENT':
+        this.emit({ type: 'OrderInFulfillment', groupId });
+        break;
+      case 'READY_FOR_PICKUP':
+        this.emit({ type: 'OrderReadyForPickup', groupId });
+        break;
+      case 'OUT_FOR_DELIVERY':
+        this.emit({ type: 'OrderShipped', groupId });
+        break;
+      case 'PICKED_UP':
+        this.emit({ type: 'OrderPickedUp', groupId });
+        break;
+      case 'DELIVERED':
+        this.emit({ type: 'OrderDelivered', groupId });
+        break;
+      case 'DELIVERY_FAILED':
+        this.failDelivery(group, reason || 'delivery failed', now);
+        break;
+      default:
+        break;
+    }
+    this.note(now, `delivery: ${target.toLowerCase().replaceAll('_', ' ')}${reason ? ` (${reason})` : ''}`, groupId);
+    this.settleFulfilmentStatus(now);
+    return this.takeEvents();
+  }
+
+  /** Opens a return of lines the customer has, at `locationId`. A repeat of `requestId` returns the same return. */
+  requestReturn(
+    request: { requestId: string; locationId: string; lines: ItemQuantity[]; reason: string },
+    now: Date,
+  ): { returnId: string; events: OrderEvent[] } {
+    const existing = this.s.returns.find((r) => r.requestId === request.requestId);
+    if (existing) return { returnId: existing.id, events: [] };
+    if (!['COMPLETED', 'PARTIALLY_RETURNED', 'RETURN_REQUESTED'].includes(this.s.status)) {
+      throw new OrderError(
+        'failed-precondition',
+        `Cannot return goods of order "${this.s.id}": it is ${this.s.status.toLowerCase()}, not completed`,
+      );
+    }
+    const violations = this.returnProblems(request.lines);
+    if (violations.length > 0) throw OrderError.invalid(violations);
+    let refundMinor = 0;
+    for (const line of request.lines) refundMinor += line.quantity * this.line(line.skuCode).unitPrice!.amountMinor;
+    const returnId = `r${this.s.returns.length + 1}`;
+    this.touch(now);
+    this.s.returns.push({
+      id: returnId,
+      requestId: request.requestId,
+      status: 'REQUESTED',
+      locationId: request.locationId,
+      lines: request.lines.map((l) => ({ ...l })),
+      refund: { currency: this.s.currency, amountMinor: refundMinor },
+      reason: request.reason,
+      requestedAt: now,
+    });
+    this.moveTo('RETURN_REQUESTED', now, `return ${returnId} requested at ${request.locationId}`);
+    this.emit({ type: 'ReturnRequested', returnId });
+    return { returnId, events: this.takeEvents() };
+  }
+
+  /** The goods of a return arrived: restocked at its location and refunded (tasks). A repeat changes nothing. */
+  receiveReturn(returnId: string, now: Date): OrderEvent[] {
+    const ret = this.s.returns.find((r) => r.id === returnId);
+    if (!ret) throw new OrderError('not-found', `Order "${this.s.id}" has no return "${returnId}"`);
+    if (ret.status !== 'REQUESTED') return [];
+    this.touch(now);
+    ret.status = 'RECEIVED';
+    for (const line of ret.lines) this.line(line.skuCode).returnedQuantity += line.quantity;
+    this.queue(now, { kind: 'RESTOCK', key: ret.id, locationId: ret.locationId, items: ret.lines });
+    this.queue(now, { kind: 'REFUND', refundId: ret.id, amount: ret.refund, reason: ret.reason || 'returned' });
+    this.note(now, `return ${returnId} received at ${ret.locationId}`);
+    return this.takeEvents();
+  }
+
+  // ---- the saga's steps ----
+
+  private afterPricing(outcome: TaskOutcome, now: Date): void {
+    if (outcome.kind !== 'priced') return this.reject(now, `pricing failed: ${reasonOf(outcome)}`);
+    const bySku = new Map<string, PricedSku>(outcome.skus.map((s) => [s.skuCode, s]));
+    for (const line of this.s.lines) {
+      const priced = bySku.get(line.skuCode);
+      if (!priced || priced.unitPrice.currency !== this.s.currency) {
+        return this.reject(now, `pricing failed: SKU "${line.skuCode}" has no price in ${this.s.currency}`);
+      }
+    }
+    let total = 0;
+    for (const line of this.s.lines) {
+      const priced = bySku.get(line.skuCode)!;
+      line.unitPrice = { ...priced.unitPrice };
+      line.productId = priced.productId;
+      line.productName = priced.productName;
+      total += priced.unitPrice.amountMinor * line.quantity;
+    }
+    this.s.totalMinor = total;
+    this.note(now, `priced: ${total} ${this.s.currency}`);
+    this.queue(now, { kind: 'PLAN' });
+  }
+
+  private afterPlanning(outcome: TaskOutcome, now: Date, policy: OrderPolicy): void {
+    if (outcome.kind !== 'planned' || outcome.allocations.length === 0) {
+      return this.reject(now, `out of stock: ${reasonOf(outcome)}`);
+    }
+    const problem = this.planProblem(outcome.allocations);
+    if (problem) return this.reject(now, `sourcing failed: ${problem}`);
+    const holdTtl =
+      this.s.payment.method === 'WALLET_QR' ? policy.walletPayTtlMs + WALLET_HOLD_MARGIN_MS : policy.placementHoldTtlMs;
+    const expiresAt = new Date(now.getTime() + holdTtl);
+    outcome.allocations.forEach((a, i) => {
+      const id = `g${i + 1}`;
+      let amount = 0;
+      for (const item of a.items) amount += item.quantity * this.line(item.skuCode).unitPrice!.amountMinor;
+      this.s.groups.push({
+        id,
+        type: this.s.fulfilment.type,
+        locationId: a.locationId,
+        items: a.items.map((x) => ({ ...x })),
+        status: 'PENDING',
+        holdId: `${this.s.id}.${id}`,
+        sameDay: a.sameDay,
+        distanceM: a.distanceM,
+        amount: { currency: this.s.currency, amountMinor: amount },
+        captured: false,
+        dispatched: false,
+      });
+      this.queue(now, { kind: 'HOLD', groupId: id, expiresAt });
+    });
+    this.s.endlessAisle = this.s.storeId !== undefined && this.s.groups.some((g) => g.locationId !== this.s.storeId);
+    this.note(now, `sourced from ${outcome.allocations.map((a) => a.locationId).join(', ')}`);
+  }
+
+  private afterHold(groupId: string, outcome: TaskOutcome, now: Date): void {
+    if (outcome.kind !== 'held') {
+      const why =
+        outcome.kind === 'short'
+          ? outcome.shortages
+              .map((s) => `SKU "${s.skuCode}" at ${s.locationId}: ${s.requested} requested, ${s.available} available`)
+              .join('; ')
+          : reasonOf(outcome);
+      return this.reject(now, `out of stock: ${why}`);
+    }
+    this.group(groupId).status = 'HELD';
+    this.note(now, `stock held at ${this.group(groupId).locationId}`, groupId);
+    if (this.s.groups.every((g) => g.status === 'HELD')) {
+      this.s.payment.authorizeStarted = true;
+      this.queue(now, { kind: 'AUTHORIZE' });
+    }
+  }
+
+  private afterAuthorization(outcome: TaskOutcome, now: Date, policy: OrderPolicy): void {
+    const pay = this.s.payment;
+    switch (outcome.kind) {
+      case 'authorized':
+        pay.paymentId = outcome.paymentId;
+        pay.authorizedMinor = outcome.amount.amountMinor;
+        this.note(now, 'payment authorised');
+        return this.confirm(now, policy);
+      case 'paid':
+        pay.paymentId = outcome.paymentId;
+        pay.authorizedMinor = outcome.amount.amountMinor;
+        pay.capturedMinor = outcome.amount.amountMinor;
+        for (const g of this.s.groups) g.captured = true;
+        this.note(now, 'paid at the till');
+        return this.confirm(now, policy);
+      case 'awaiting-payment':
+        pay.paymentId = outcome.paymentId;
+        pay.walletQrPayload = outcome.qrPayload;
+        pay.payBy = outcome.payBy;
+        this.moveTo('AWAITING_PAYMENT', now, 'waiting for the wallet payment');
+        this.emit({ type: 'OrderAwaitingPayment' });
+        return;
+      case 'declined':
+        if (outcome.paymentId) pay.paymentId = outcome.paymentId;
+        return this.reject(now, `payment declined: ${outcome.reason}`);
+      default:
+        return this.reject(now, `payment failed: ${reasonOf(outcome)}`);
+    }
+  }
+
+  /** Stock held and money secured: CONFIRMED, holds extended until the goods leave; a carry-out completes at once. */
+  private confirm(now: Date, policy: OrderPolicy): void {
+    for (const g of this.s.groups) g.status = 'CONFIRMED';
+    this.moveTo('CONFIRMED', now, 'confirmed');
+    this.emit({ type: 'OrderConfirmed' });
+    if (this.s.fulfilment.type === 'IN_STORE_CARRY_OUT') {
+      for (const g of this.s.groups) {
+        g.status = 'HANDED_OVER';
+        this.dispatch(g, now);
+      }
+      this.note(now, 'carried out of the store');
+      this.settleFulfilmentStatus(now);
+      return;
+    }
+    const expiresAt = new Date(now.getTime() + policy.confirmedHoldTtlMs);
+    for (const g of this.s.groups) this.queue(now, { kind: 'EXTEND_HOLD', groupId: g.id, expiresAt });
+  }
+
+  /** The goods left (or were handed over): commit the hold, capture the group's share unless already paid. */
+  private dispatch(group: FulfilmentGroup, now: Date): void {
+    if (group.dispatched) return;
+    group.dispatched = true;
+    this.queue(now, { kind: 'COMMIT_HOLD', groupId: group.id });
+    if (!group.captured) this.queue(now, { kind: 'CAPTURE', groupId: group.id, amount: group.amount });
+  }
+
+  private failDelivery(group: FulfilmentGroup, reason: string, now: Date): void {
+    this.emit({ type: 'OrderDeliveryFailed', groupId: group.id, reason });
+    // The hold was committed at dispatch: the goods go back on hand at the location, and the group's money back.
+    this.queue(now, { kind: 'RESTOCK', key: `failed-${group.id}`, locationId: group.locationId, items: group.items });
+    this.queue(now, { kind: 'REFUND', refundId: `failed-${group.id}`, amount: group.amount, reason });
+  }
+
+  /** Ends a placement: REJECTED, pending saga steps dropped, anything held released, any authorisation voided. */
+  private reject(now: Date, reason: string): void {
+    // An authorisation asked for may exist at payments even when its answer was lost: void whatever is there.
+    const authorizeTried = this.s.payment.authorizeStarted === true;
+    this.s.tasks = this.s.tasks.filter((t) => !PLACEMENT_TASKS.has(t.kind));
+    for (const g of this.s.groups) {
+      g.status = 'CANCELLED';
+      this.queue(now, { kind: 'RELEASE_HOLD', groupId: g.id, reason: `order rejected: ${reason}` });
+    }
+    if (authorizeTried) this.queue(now, { kind: 'VOID_PAYMENTS', reason: `order rejected: ${reason}` });
+    this.s.statusReason = reason;
+    this.moveTo('REJECTED', now, `rejected: ${reason}`);
+    this.emit({ type: 'OrderRejected', reason });
+  }
+
+  private cancelWith(now: Date, reason: string): void {
+    for (const g of this.s.groups) {
+      if (DROPPED.has(g.status)) continue;
+      g.status = 'CANCELLED';
+      this.queue(now, { kind: 'RELEASE_HOLD', groupId: g.id, reason: `order cancelled: ${reason}` });
+    }
+    this.queue(now, { kind: 'VOID_PAYMENTS', reason: `order cancelled: ${reason}` });
+    const captured = this.s.payment.capturedMinor - this.s.payment.refundedMinor;
+    if (captured > 0) {
+      this.queue(now, {
+        kind: 'REFUND',
+        refundId: 'cancel',
+        amount: { currency: this.s.currency, amountMinor: captured },
+        reason: `order cancelled: ${reason}`,
+      });
+    }
+    this.s.statusReason = reason;
+    this.moveTo('CANCELLED', now, `cancelled: ${reason}`);
+    this.emit({ type: 'OrderCancelled', reason });
+  }
+
+  private afterRefund(refundId: string, amount: Money, now: Date): void {
+    this.s.payment.refundedMinor += amount.amountMinor;
+    const ret = this.s.returns.find((r) => r.id === refundId);
+    if (!ret) {
+      this.note(now, `refunded ${amount.amountMinor} ${amount.currency}`);
+      return;
+    }
+    ret.status = 'REFUNDED';
+    ret.refundedAt = now;
+    this.emit({ type: 'OrderRefunded', returnId: ret.id, amount });
+    this.moveTo(this.statusFromReturns(), now, `return ${ret.id} refunded`);
+  }
+
+  /** After a group moved or a capture finished: the order's status follows its groups (until completed). */
+  private settleFulfilmentStatus(now: Date): void {
+    const s = this.s.status;
+    if (FINAL_STATUSES.has(s) || s === 'PENDING' || s === 'AWAITING_PAYMENT' || this.s.groups.length === 0) return;
+    if (s === 'COMPLETED' || s === 'RETURN_REQUESTED' || s === 'PARTIALLY_RETURNED') return;
+    const capturePending = this.s.tasks.some((t) => t.kind === 'CAPTURE');
+    const next = statusFromGroups(this.s.groups, capturePending);
+    if (next === s) return;
+    if (next === 'CANCELLED') {
+      this.s.statusReason = 'every delivery failed';
+      this.moveTo('CANCELLED', now, 'cancelled: every delivery failed');
+      this.emit({ type: 'OrderCancelled', reason: 'every delivery failed' });
+      return;
+    }
+    this.moveTo(next, now, next === 'COMPLETED' ? 'completed' : `status follows groups: ${next.toLowerCase()}`);
+    if (next === 'COMPLETED') this.emit({ type: 'OrderCompleted' });
+  }
+
+  private statusFromReturns(): OrderStatus {
+    if (this.s.returns.some((r) => r.status !== 'REFUNDED')) return 'RETURN_REQUESTED';
+    const all = this.s.lines.every((l) => l.returnedQuantity >= this.fulfilledQuantity(l.skuCode));
+    return all ? 'RETURNED' : 'PARTIALLY_RETURNED';
+  }
+
+  // ---- helpers ----
+
+  private retryLater(task: Task, error: string, now: Date): OrderEvent[] {
+    this.touch(now);
+    task.attempts += 1;
+    task.lastError = error.slice(0, 300);
+    if (PLACEMENT_TASKS.has(task.kind) && now.getTime() >= this.s.placementDeadline.getTime()) {
+      this.rejectAfterTimeout(task, error, now);
+    } else {
+      const backoff = Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(task.attempts - 1, 8));
+      this.s.nextRunAt = new Date(now.getTime() + backoff);
+    }
+    return this.takeEvents();
+  }
+
+  private rejectAfterTimeout(task: Task, error: string, now: Date): void {
+    this.reject(now, `could not be placed in time (${task.kind.toLowerCase()}: ${error.slice(0, 200)})`);
+    this.scheduleNext(now);
+  }
+
+  private scheduleNext(now: Date): void {
+    if (this.s.tasks.length === 0) delete this.s.nextRunAt;
+    else this.s.nextRunAt = now;
+  }
+
+  private queue(now: Date, spec: TaskSpec): void {
+    this.s.tasks.push({ ...spec, id: this.s.nextTaskId++, attempts: 0 });
+    this.s.nextRunAt = now;
+  }
+
+  private moveTo(status: OrderStatus, now: Date, cause: string, groupId?: string): void {
+    assertOrderTransition(this.s.id, this.s.status, status);
+    this.s.status = status;
+    this.note(now, cause, groupId);
+  }
+
+  private note(now: Date, cause: string, groupId?: string): void {
+    const entry: OrderState['timeline'][number] = {
+      sequence: this.s.timeline.length + 1,
+      at: now,
+      status: this.s.status,
+      cause,
+    };
+    if (groupId) entry.groupId = groupId;
+    this.s.timeline.push(entry);
+  }
+
+  private noteDone(task: Task, now: Date): void {
+    const what: Partial<Record<Task['kind'], string>> = {
+      EXTEND_HOLD: 'hold extended until dispatch',
+      COMMIT_HOLD: 'stock committed (left the location)',
+      RELEASE_HOLD: 'hold released',
+      VOID_PAYMENTS: 'payment voided',
+      RESTOCK: 'goods restocked',
+    };
+    const groupId = 'groupId' in task ? task.groupId : undefined;
+    this.note(now, what[task.kind] ?? task.kind.toLowerCase(), groupId);
+  }
+
+  private noteProblem(task: Task, outcome: TaskOutcome, now: Date): void {
+    const groupId = 'groupId' in task ? task.groupId : undefined;
+    this.note(now, `could not ${task.kind.toLowerCase().replaceAll('_', ' ')}: ${reasonOf(outcome)}`, groupId);
+  }
+
+  private touch(now: Date): void {
+    this.s.version += 1;
+    this.s.updatedAt = now;
+  }
+
+  private emit(event: OrderEvent): void {
+    this.events.push(event);
+  }
+
+  private takeEvents(): OrderEvent[] {
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+
+  private group(id: string): FulfilmentGroup {
+    const g = this.s.groups.find((x) => x.id === id);
+    if (!g) throw new Error(`Order "${this.s.id}" has no group "${id}"`);
+    return g;
+  }
+
+  private line(sku: string) {
+    const l = this.s.lines.find((x) => x.skuCode === sku);
+    if (!l) throw new Error(`Order "${this.s.id}" has no line for "${sku}"`);
+    return l;
+  }
+
+  /** Units of a SKU the customer has received. */
+  private fulfilledQuantity(sku: string): number {
+    let n = 0;
+    for (const g of this.s.groups) {
+      if (!FULFILLED.has(g.status)) continue;
+      for (const i of g.items) if (i.skuCode === sku) n += i.quantity;
+    }
+    return n;
+  }
+
+  private returnProblems(lines: ItemQuantity[]): { field: string; description: string }[] {
+    const problems: { field: string; description: string }[] = [];
+    if (lines.length === 0) problems.push({ field: 'lines', description: 'must have at least one line' });
+    const seen = new Set<string>();
+    lines.forEach((line, i) => {
+      const l = this.s.lines.find((x) => x.skuCode === line.skuCode);
+      if (!l) {
+        problems.push({ field: `lines[${i}].sku_code`, description: `"${line.skuCode}" is not on the order` });
+        return;
+      }
+      if (seen.has(line.skuCode)) {
+        problems.push({ field: `lines[${i}].sku_code`, description: 'appears on more than one line' });
+      }
+      seen.add(line.skuCode);
+      const open = this.s.returns
+        .filter((r) => r.status === 'REQUESTED')
+        .flatMap((r) => r.lines)
+        .filter((x) => x.skuCode === line.skuCode)
+        .reduce((n, x) => n + x.quantity, 0);
+      const left = this.fulfilledQuantity(line.skuCode) - l.returnedQuantity - open;
+      if (!Number.isSafeInteger(line.quantity) || line.quantity < 1 || line.quantity > left) {
+        problems.push({ field: `lines[${i}].quantity`, description: `must be from 1 to ${left} (what can still be returned)` });
+      }
+    });
+    return problems;
+  }
+
+  /** A plan must cover every line exactly. */
+  private planProblem(allocations: Allocation[]): string | undefined {
+    const planned = new Map<string, number>();
+    for (const a of allocations) for (const i of a.items) planned.set(i.skuCode, (planned.get(i.skuCode) ?? 0) + i.quantity);
+    for (const line of this.s.lines) {
+      if (planned.get(line.skuCode) !== line.quantity) return `the plan does not cover SKU "${line.skuCode}" exactly`;
+    }
+    if (planned.size !== this.s.lines.length) return 'the plan has items the order does not';
+    return undefined;
+  }
+}
+
+function reasonOf(outcome: TaskOutcome): string {
+  switch (outcome.kind) {
+    case 'refused':
+      return outcome.reason;
+    case 'declined':
+      return outcome.reason;
+    case 'retry':
+      return outcome.error;
+    default:
+      return `unexpected answer "${outcome.kind}"`;
+  }
+}
