@@ -1,5 +1,6 @@
 // Sending outbox entries and removing them afterwards: the two halves of a relay round.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { toCloudEventHeaders, type EventProducer, type OutgoingMessage } from '@o2o/kit-kafka';
 import type { Logger } from '@o2o/kit-log';
 import type { mongo } from 'mongoose';
@@ -16,17 +17,25 @@ export interface PendingDocument {
 
 /**
  * Sends the entries in order, in one producer call, and resolves once the broker acknowledged all of them.
- * Each event gets a PRODUCER span whose parent is its stored traceparent (the request that caused it), so a trace
- * reads request → publish → consumer; the stored traceparent header itself is sent unchanged.
+ * Each event gets a PRODUCER span whose parent is its stored traceparent (the request that caused it), and its
+ * traceparent header names that span, so a trace reads request → publish → consumer.
  */
 export async function publishEntries(producer: EventProducer, entries: StoredEntry[]): Promise<void> {
   const spans: Span[] = [];
   const messages: OutgoingMessage[] = entries.map((entry) => {
-    spans.push(publishSpan(entry));
-    return { topic: entry.topic, key: entry.key, value: entry.payload, headers: toCloudEventHeaders(entry) };
+    const span = publishSpan(entry);
+    spans.push(span);
+    const headers = toCloudEventHeaders(entry);
+    if (entry.traceparent) {
+      delete headers.tracestate;
+      propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
+    }
+    return { topic: entry.topic, key: entry.key, value: entry.payload, headers };
   });
   try {
-    await producer.send(messages);
+    // One send carries events of many requests, but the kafkajs instrumentation would parent every message on the
+    // relay's own context and overwrite its traceparent: suppressed here, each message keeps its own trace.
+    await context.with(suppressTracing(context.active()), () => producer.send(messages));
   } catch (error) {
     for (const span of spans) {
       span.recordException(error instanceof Error ? error : String(error));

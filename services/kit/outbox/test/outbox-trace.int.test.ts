@@ -44,8 +44,9 @@ it('publishes under a "<topic> publish" PRODUCER span whose parent is the reques
     relay.kick();
 
     await c.waitForCount(1);
-    expect(c.received[0]?.headers.traceparent).toBe(entry.traceparent); // sent as stored
     const span = await waitFor(() => exporter.getFinishedSpans().find((s) => s.name === `${h.topic} publish`));
+    // The header names the publish span, so a consumer's span is its child: request → publish → consumer.
+    expect(c.received[0]?.headers.traceparent).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
     expect(span.kind).toBe(SpanKind.PRODUCER);
     expect(span.spanContext().traceId).toBe(request.spanContext().traceId);
     expect(span.parentSpanContext?.spanId).toBe(request.spanContext().spanId);

@@ -18,6 +18,41 @@ export async function runTasks(
   orderId: string,
   options: { secrets?: PlacementSecrets; claimed?: boolean } = {},
 ): Promise<OrderState | undefined> {
+  // One runner per order in this process (claims are per process): a second caller asks the running one to look
+  // again before it stops, so tasks queued meanwhile are not left for the recovery loop.
+  const local = runningIn(deps);
+  const mine = local.get(orderId);
+  if (mine && !options.secrets) {
+    mine.again = true;
+    return undefined;
+  }
+  const marker = { again: false };
+  local.set(orderId, marker);
+  try {
+    for (let round = 0; ; round++) {
+      marker.again = false;
+      // Only the first round may rely on a claim taken by the caller; the round before gave it up.
+      const state = await runClaimed(deps, orderId, round === 0 ? options : { ...options, claimed: false });
+      if (!marker.again || !state) return state;
+    }
+  } finally {
+    if (local.get(orderId) === marker) local.delete(orderId);
+  }
+}
+
+const running = new WeakMap<Deps, Map<string, { again: boolean }>>();
+
+function runningIn(deps: Deps): Map<string, { again: boolean }> {
+  let map = running.get(deps);
+  if (!map) running.set(deps, (map = new Map()));
+  return map;
+}
+
+async function runClaimed(
+  deps: Deps,
+  orderId: string,
+  options: { secrets?: PlacementSecrets; claimed?: boolean },
+): Promise<OrderState | undefined> {
   const started = Date.now();
   const lease = () => ({ owner: deps.runnerId, until: new Date(deps.clock.now().getTime() + deps.leaseMs) });
   if (!options.claimed && !(await deps.orders.claim(orderId, lease(), deps.clock.now()))) return undefined;
