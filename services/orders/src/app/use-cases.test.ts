@@ -1,0 +1,818 @@
+// Use-case tests with an in-memory repository (same contract as the Mongo one: version-checked writes, claims with
+// leases, due()) and in-memory fakes of catalogue, inventory and payments that record calls and can fail or refuse.
+// Timers are faked so the saga's inline retries and the recovery loop run in fake time.
+import { OrderError } from '../domain/errors';
+import { Order, type OrderPolicy } from '../domain/order';
+import type { Allocation, ItemQuantity, OrderEvent, OrderState, PlacementInput } from '../domain/types';
+import { cancelOrder, onFulfilmentEvent, onPaymentEvent, receiveReturn, requestReturn } from './change-order';
+import { executeTask } from './execute-task';
+import { placeOrder } from './place-order';
+import type {
+  AuthorizeOutcome,
+  AuthorizeRequest,
+  CataloguePort,
+  Deps,
+  InventoryPort,
+  Lease,
+  LocationInfo,
+  OrderRepository,
+  PaymentsPort,
+  Retry,
+} from './ports';
+import { getOrder, getTimeline, listOrders } from './queries';
+import { recoverDue } from './run-tasks';
+
+const t0 = new Date('2026-11-22T12:00:00.000Z');
+const policy: OrderPolicy = {
+  placementTimeoutMs: 60_000,
+  placementHoldTtlMs: 15 * 60_000,
+  walletPayTtlMs: 10 * 60_000,
+  confirmedHoldTtlMs: 72 * 3_600_000,
+};
+const VISA = '4242424242424242';
+const PRICES: Record<string, number> = { A: 1000, B: 250 };
+const down: Retry = { kind: 'retry', error: 'unavailable' };
+
+interface Row {
+  state: OrderState;
+  placementKey: string;
+  fingerprint: string;
+  leaseOwner?: string;
+  leaseUntil?: Date;
+}
+
+/** The OrderRepository port in memory. */
+function memoryRepository() {
+  const rows = new Map<string, Row>();
+  const published: OrderEvent[] = [];
+  let lostRaces = 0;
+  const repo: OrderRepository = {
+    async insert(order, events, meta) {
+      const state = order.snapshot();
+      if (rows.has(state.id) || [...rows.values()].some((r) => r.placementKey === meta.placementKey)) return 'exists';
+      rows.set(state.id, {
+        state,
+        placementKey: meta.placementKey,
+        fingerprint: meta.fingerprint,
+        leaseOwner: meta.lease.owner,
+        leaseUntil: meta.lease.until,
+      });
+      published.push(...events);
+      return 'inserted';
+    },
+    async findByPlacementKey(key) {
+      const row = [...rows.values()].find((r) => r.placementKey === key);
+      return row && { state: structuredClone(row.state), fingerprint: row.fingerprint };
+    },
+    async get(id) {
+      const row = rows.get(id);
+      return row && structuredClone(row.state);
+    },
+    async update(id, change) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const row = rows.get(id);
+        if (!row) throw new OrderError('not-found', `Order "${id}" does not exist`);
+        const version = row.state.version;
+        const order = Order.fromState(row.state);
+        await Promise.resolve(); // a concurrent writer may interleave between read and write
+        const { events, result } = change(order);
+        const state = order.snapshot();
+        if (state.version === version) return { state, result };
+        if (rows.get(id)!.state.version !== version) {
+          lostRaces++;
+          continue;
+        }
+        row.state = state;
+        published.push(...events);
+        return { state: structuredClone(state), result };
+      }
+      throw new OrderError('aborted', `Order "${id}" is changing concurrently: retry`);
+    },
+    async claim(id, lease, now) {
+      const row = rows.get(id);
+      if (!row) return false;
+      if (row.leaseOwner !== lease.owner && row.leaseUntil && row.leaseUntil >= now) return false;
+      row.leaseOwner = lease.owner;
+      row.leaseUntil = lease.until;
+      return true;
+    },
+    async unclaim(id, owner) {
+      const row = rows.get(id);
+      if (row?.leaseOwner !== owner) return;
+      delete row.leaseOwner;
+      delete row.leaseUntil;
+    },
+    async due(now, limit) {
+      return [...rows.values()]
+        .filter((r) => r.state.nextRunAt && r.state.nextRunAt <= now && !(r.leaseUntil && r.leaseUntil >= now))
+        .sort((a, b) => a.state.nextRunAt!.getTime() - b.state.nextRunAt!.getTime())
+        .slice(0, limit)
+        .map((r) => r.state.id);
+    },
+    async list(filter, page) {
+      const matching = [...rows.values()]
+        .map((r) => r.state)
+        .filter(
+          (s) =>
+            (!filter.customerId || s.customerId === filter.customerId) &&
+            (!filter.storeId || s.storeId === filter.storeId) &&
+            (!filter.channel || s.channel === filter.channel) &&
+            (!filter.statuses?.length || filter.statuses.includes(s.status)),
+        )
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+      const start = page.after ? matching.findIndex((s) => s.id === page.after) + 1 : 0;
+      const items = matching.slice(start, start + page.size);
+      return start + page.size < matching.length ? { items, after: items.at(-1)!.id } : { items };
+    },
+  };
+  /** Takes a runner's claim as another (crashed or busy) process would. */
+  const claimAs = (id: string, lease: Lease) => {
+    const row = rows.get(id)!;
+    row.leaseOwner = lease.owner;
+    row.leaseUntil = lease.until;
+  };
+  const claimed = () => [...rows.values()].some((r) => r.leaseOwner !== undefined);
+  return { repo, rows, published, claimAs, claimed, lostRaces: () => lostRaces };
+}
+
+type Mode = 'ok' | 'down' | 'refuse';
+
+function fakeCatalogue() {
+  const calls: Parameters<CataloguePort['priceSkus']>[0][] = [];
+  const fake = {
+    calls,
+    mode: 'ok' as Mode,
+    port: {
+      async priceSkus(query) {
+        calls.push(query);
+        if (fake.mode === 'down') return down;
+        if (fake.mode === 'refuse') return { kind: 'refused', reason: 'SKU "B" is not sellable' };
+        return {
+          kind: 'priced',
+          skus: query.skuCodes.map((skuCode) => ({
+            skuCode,
+            unitPrice: { currency: query.currency, amountMinor: PRICES[skuCode]! },
+            productId: `p-${skuCode}`,
+            productName: `Product ${skuCode}`,
+          })),
+        };
+      },
+    } satisfies CataloguePort,
+  };
+  return fake;
+}
+
+function fakeInventory() {
+  const calls: string[] = [];
+  /** Holds by id: reserving the same id again holds nothing more. */
+  const holds = new Map<string, { lines: { skuCode: string; quantity: number }[]; state: string }>();
+  const restocked: { requestId: string; skuCode: string; quantity: number; locationId: string }[] = [];
+  const locations = new Map<string, LocationInfo>([
+    ['store-3', { id: 'store-3', open: true, acceptsReturns: true, isStore: true }],
+    ['wh-1', { id: 'wh-1', open: true, acceptsReturns: false, isStore: false }],
+  ]);
+  const fake: {
+    calls: string[];
+    holds: typeof holds;
+    restocked: typeof restocked;
+    mode: Record<'plan' | 'reserve' | 'other', Mode>;
+    plan: (items: ItemQuantity[]) => Allocation[];
+    port: InventoryPort;
+  } = {
+    calls,
+    holds,
+    restocked,
+    mode: { plan: 'ok', reserve: 'ok', other: 'ok' },
+    /** How the plan splits the items: by default everything from wh-1. */
+    plan: (items: ItemQuantity[]): Allocation[] => [{ locationId: 'wh-1', items, distanceM: 800, sameDay: true }],
+    port: {
+      async plan(query) {
+        calls.push('plan');
+        if (fake.mode.plan === 'down') return down;
+        if (fake.mode.plan === 'refuse') return { kind: 'refused', reason: 'no location has SKU "A"' };
+        return { kind: 'planned', allocations: fake.plan(query.items) };
+      },
+      async reserve(request) {
+        calls.push(`reserve ${request.holdId}`);
+        if (fake.mode.reserve === 'down') return down;
+        if (fake.mode.reserve === 'refuse') {
+          return { kind: 'short', shortages: [{ skuCode: 'A', locationId: 'wh-1', requested: 2, available: 0 }] };
+        }
+        if (!holds.has(request.holdId)) holds.set(request.holdId, { lines: request.lines, state: 'HELD' });
+        return { kind: 'held' };
+      },
+      async extend(holdId) {
+        calls.push(`extend ${holdId}`);
+        return fake.mode.other === 'down' ? down : { kind: 'done' };
+      },
+      async commit(holdId) {
+        calls.push(`commit ${holdId}`);
+        if (fake.mode.other === 'down') return down;
+        holds.get(holdId)!.state = 'COMMITTED';
+        return { kind: 'done' };
+      },
+      async release(holdId) {
+        calls.push(`release ${holdId}`);
+        if (fake.mode.other === 'down') return down;
+        const hold = holds.get(holdId);
+        if (hold) hold.state = 'RELEASED';
+        return { kind: 'done' };
+      },
+      async restock(request) {
+        calls.push(`restock ${request.requestId}`);
+        if (fake.mode.other === 'down') return down;
+        if (!restocked.some((r) => r.requestId === request.requestId)) restocked.push(request);
+        return { kind: 'done' };
+      },
+      async location(id) {
+        return locations.get(id);
+      },
+    },
+  };
+  return fake;
+}
+
+function fakePayments() {
+  const calls: string[] = [];
+  const requests: AuthorizeRequest[] = [];
+  /** Authorisations by idempotency key. */
+  const payments = new Map<string, { orderId: string; outcome: AuthorizeOutcome }>();
+  const captures = new Map<string, number>();
+  const refunds = new Map<string, number>();
+  const voided: string[] = [];
+  const fake: {
+    calls: string[];
+    requests: AuthorizeRequest[];
+    payments: typeof payments;
+    captures: typeof captures;
+    refunds: typeof refunds;
+    voided: string[];
+    /** 'lost': the authorisation is made but its answer never reaches the caller. */
+    mode: { authorize: Mode | 'lost' | 'decline'; paymentOfOrder: Mode; other: Mode };
+    port: PaymentsPort;
+  } = {
+    calls,
+    requests,
+    payments,
+    captures,
+    refunds,
+    voided,
+    mode: { authorize: 'ok', paymentOfOrder: 'ok', other: 'ok' },
+    port: {
+      async authorize(request) {
+        calls.push(`authorize ${request.key}`);
+        requests.push(request);
+        if (fake.mode.authorize === 'down') return down;
+        if (fake.mode.authorize === 'decline')
+          return { kind: 'declined', paymentId: 'pay-d', reason: 'insufficient funds' };
+        let known = payments.get(request.key);
+        if (!known) {
+          const paymentId = `pay-${payments.size + 1}`;
+          const outcome: AuthorizeOutcome =
+            request.method === 'WALLET_QR'
+              ? { kind: 'awaiting-payment', paymentId, qrPayload: `qr://${paymentId}`, payBy: request.payBy! }
+              : request.method === 'CARD'
+                ? { kind: 'authorized', paymentId, amount: request.amount }
+                : { kind: 'paid', paymentId, amount: request.amount };
+          known = { orderId: request.orderId, outcome };
+          payments.set(request.key, known);
+        }
+        return fake.mode.authorize === 'lost' ? down : known.outcome;
+      },
+      async paymentOfOrder(orderId) {
+        calls.push(`paymentOfOrder ${orderId}`);
+        if (fake.mode.paymentOfOrder === 'down') return down;
+        return [...payments.values()].find((p) => p.orderId === orderId)?.outcome ?? { kind: 'none' };
+      },
+      async voidAll(orderId) {
+        calls.push(`voidAll ${orderId}`);
+        if (fake.mode.other === 'down') return down;
+        voided.push(orderId);
+        return { kind: 'done' };
+      },
+      async capture(request) {
+        calls.push(`capture ${request.key}`);
+        if (fake.mode.other === 'down') return down;
+        captures.set(request.key, request.amount.amountMinor);
+        return { kind: 'captured', amount: request.amount };
+      },
+      async refund(request) {
+        calls.push(`refund ${request.key}`);
+        if (fake.mode.other === 'down') return down;
+        refunds.set(request.key, request.amount.amountMinor);
+        return { kind: 'refunded', amount: request.amount };
+      },
+    },
+  };
+  return fake;
+}
+
+function setup() {
+  const memory = memoryRepository();
+  const catalogue = fakeCatalogue();
+  const inventory = fakeInventory();
+  const payments = fakePayments();
+  const taskErrors: unknown[] = [];
+  let ids = 0;
+  let writes = 0;
+  const deps: Deps = {
+    orders: memory.repo,
+    catalogue: catalogue.port,
+    inventory: inventory.port,
+    payments: payments.port,
+    policy,
+    clock: { now: () => new Date() },
+    newId: () => `o-${++ids}`,
+    runnerId: 'runner-1',
+    leaseMs: 30_000,
+    afterWrite: () => void writes++,
+    onTaskError: (_id, error) => taskErrors.push(error),
+  };
+  return { deps, memory, catalogue, inventory, payments, taskErrors, writes: () => writes };
+}
+
+/** Lets `promise` finish, moving fake time on while it waits (inline retries sleep). */
+async function drive<T>(promise: Promise<T>): Promise<T> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 4_000 && !settled; i++) await jest.advanceTimersByTimeAsync(25);
+  return promise;
+}
+
+/** Waits for background task runs (kickTasks) to finish: no claim left. */
+async function idle(memory: ReturnType<typeof memoryRepository>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await jest.advanceTimersByTimeAsync(25);
+    if (i > 2 && !memory.claimed()) return;
+  }
+  throw new Error('background tasks did not finish');
+}
+
+async function kindOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof OrderError) return error.kind;
+    throw error;
+  }
+  throw new Error('expected an OrderError');
+}
+
+function cardOrder(overrides: Partial<PlacementInput> = {}): PlacementInput {
+  return {
+    requestId: 'req-1',
+    channel: 'WEB',
+    customerId: 'cust-1',
+    lines: [
+      { skuCode: 'A', quantity: 2 },
+      { skuCode: 'B', quantity: 3 },
+    ],
+    currency: 'CNY',
+    fulfilment: {
+      type: 'HOME_DELIVERY',
+      delivery: { point: { latitude: 31.2, longitude: 121.5 }, recipientName: 'Li', recipientPhone: '138' },
+    },
+    payment: { method: 'CARD', cardNumber: VISA },
+    ...overrides,
+  };
+}
+const walletOrder = (overrides: Partial<PlacementInput> = {}) =>
+  cardOrder({ payment: { method: 'WALLET_QR', walletChannel: 'ALIPAY' }, ...overrides });
+const splitPlan = (items: ItemQuantity[]): Allocation[] => [
+  { locationId: 'wh-1', items: items.filter((i) => i.skuCode === 'A'), distanceM: 800, sameDay: true },
+  { locationId: 'store-7', items: items.filter((i) => i.skuCode !== 'A'), distanceM: 300, sameDay: true },
+];
+
+beforeEach(() => jest.useFakeTimers({ now: t0 }));
+afterEach(() => jest.useRealTimers());
+
+describe('placeOrder', () => {
+  it('runs the saga inline: prices, plans, holds each group, authorises the card, extends the holds', async () => {
+    const { deps, memory, catalogue, inventory, payments, taskErrors } = setup();
+    inventory.plan = splitPlan;
+    const order = await drive(placeOrder(deps, cardOrder()));
+
+    expect(order.status).toBe('CONFIRMED');
+    expect(order.id).toBe('o-1');
+    expect(catalogue.calls).toEqual([
+      { skuCodes: ['A', 'B'], priceList: 'ONLINE', salesChannel: 'ONLINE', currency: 'CNY' },
+    ]);
+    expect(inventory.calls).toEqual(['plan', 'reserve o-1.g1', 'reserve o-1.g2', 'extend o-1.g1', 'extend o-1.g2']);
+    expect([...inventory.holds.entries()]).toEqual([
+      ['o-1.g1', { lines: [{ skuCode: 'A', locationId: 'wh-1', quantity: 2 }], state: 'HELD' }],
+      ['o-1.g2', { lines: [{ skuCode: 'B', locationId: 'store-7', quantity: 3 }], state: 'HELD' }],
+    ]);
+    expect(payments.requests).toEqual([
+      {
+        key: 'o-1:authorize',
+        orderId: 'o-1',
+        amount: { currency: 'CNY', amountMinor: 2750 },
+        method: 'CARD',
+        cardNumber: VISA,
+      },
+    ]);
+    expect(order.tasks).toEqual([]);
+    expect(order.nextRunAt).toBeUndefined();
+    expect(order.payment).toMatchObject({ paymentId: 'pay-1', authorizedMinor: 2750, cardLast4: '4242' });
+    expect(JSON.stringify(memory.rows.get('o-1')!.state)).not.toContain(VISA);
+    expect(memory.published.map((e) => e.type)).toEqual(['OrderPlaced', 'OrderConfirmed']);
+    expect(memory.claimed()).toBe(false);
+    expect(taskErrors).toEqual([]);
+    expect(await getOrder(deps, 'o-1')).toEqual(order);
+    expect((await getTimeline(deps, 'o-1')).at(-1)?.cause).toBe('hold extended until dispatch');
+  });
+
+  it('store channels price from the STORE list; a carry-out plans at the store of sale and completes', async () => {
+    const { deps, catalogue, inventory, payments } = setup();
+    const planned: unknown[] = [];
+    const plan = inventory.port.plan.bind(inventory.port);
+    inventory.port.plan = async (query) => {
+      planned.push(query);
+      return plan(query);
+    };
+    const order = await drive(
+      placeOrder(
+        deps,
+        cardOrder({
+          channel: 'STORE_POS',
+          customerId: undefined,
+          storeId: 'store-3',
+          associateId: 'as-1',
+          fulfilment: { type: 'IN_STORE_CARRY_OUT' },
+          payment: { method: 'STORE_TERMINAL', terminalId: 'T-1' },
+        }),
+      ),
+    );
+    expect(catalogue.calls[0]).toMatchObject({ priceList: 'STORE', salesChannel: 'IN_STORE' });
+    expect(planned).toEqual([
+      {
+        items: [
+          { skuCode: 'A', quantity: 2 },
+          { skuCode: 'B', quantity: 3 },
+        ],
+        type: 'IN_STORE_CARRY_OUT',
+        storeLocationId: 'store-3',
+      },
+    ]);
+    expect(payments.requests[0]).toMatchObject({ method: 'STORE_TERMINAL', storeId: 'store-3', terminalId: 'T-1' });
+    expect(order.status).toBe('COMPLETED');
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('COMMITTED');
+  });
+
+  it('a repeat with the same request id returns the same order without calling anything again', async () => {
+    const { deps, catalogue, inventory, payments } = setup();
+    const first = await drive(placeOrder(deps, cardOrder()));
+    const calls = [catalogue.calls.length, inventory.calls.length, payments.calls.length];
+    const again = await drive(placeOrder(deps, cardOrder()));
+    expect(again).toEqual(first);
+    expect([catalogue.calls.length, inventory.calls.length, payments.calls.length]).toEqual(calls);
+  });
+
+  it('the same request id with other content is ALREADY_EXISTS', async () => {
+    const { deps } = setup();
+    await drive(placeOrder(deps, cardOrder()));
+    expect(await kindOf(placeOrder(deps, cardOrder({ lines: [{ skuCode: 'A', quantity: 1 }] })))).toBe(
+      'already-exists',
+    );
+    // Another card with the same last four digits is the same content; another last four is not.
+    expect(
+      await kindOf(placeOrder(deps, cardOrder({ payment: { method: 'CARD', cardNumber: '5555555555554444' } }))),
+    ).toBe('already-exists');
+  });
+
+  it('a marketplace order repeated under another request id is the same order', async () => {
+    const { deps, catalogue } = setup();
+    const marketplace = { partnerId: 'tmall', externalOrderId: 'TM-1' };
+    const first = await drive(placeOrder(deps, cardOrder({ channel: 'MARKETPLACE', marketplace })));
+    const again = await drive(placeOrder(deps, cardOrder({ channel: 'MARKETPLACE', marketplace, requestId: 'req-2' })));
+    expect(again.id).toBe(first.id);
+    expect(catalogue.calls).toHaveLength(1);
+    expect(
+      await kindOf(
+        placeOrder(deps, cardOrder({ channel: 'MARKETPLACE', marketplace, requestId: 'req-3', currency: 'USD' })),
+      ),
+    ).toBe('already-exists');
+  });
+
+  it('invalid input is refused before anything is stored', async () => {
+    const { deps, memory, catalogue } = setup();
+    expect(await kindOf(placeOrder(deps, cardOrder({ lines: [] })))).toBe('invalid-argument');
+    expect(memory.rows.size).toBe(0);
+    expect(catalogue.calls).toEqual([]);
+  });
+
+  it('pricing refused → REJECTED at once, nothing held', async () => {
+    const { deps, catalogue, inventory, payments } = setup();
+    catalogue.mode = 'refuse';
+    const order = await drive(placeOrder(deps, cardOrder()));
+    expect(order).toMatchObject({ status: 'REJECTED', statusReason: 'pricing failed: SKU "B" is not sellable' });
+    expect(inventory.calls).toEqual([]);
+    expect(payments.calls).toEqual([]);
+  });
+
+  it('declined → REJECTED, every hold released and the payment voided', async () => {
+    const { deps, inventory, payments } = setup();
+    inventory.plan = splitPlan;
+    payments.mode.authorize = 'decline';
+    const order = await drive(placeOrder(deps, cardOrder()));
+    expect(order).toMatchObject({ status: 'REJECTED', statusReason: 'payment declined: insufficient funds' });
+    expect(inventory.calls.filter((c) => c.startsWith('release'))).toEqual(['release o-1.g1', 'release o-1.g2']);
+    expect(payments.calls).toContain('voidAll o-1');
+    expect(order.tasks).toEqual([]);
+  });
+
+  it('a dependency down leaves the order PENDING with nextRunAt; recovery finishes it once it is back', async () => {
+    const { deps, catalogue } = setup();
+    catalogue.mode = 'down';
+    const pending = await drive(placeOrder(deps, walletOrder()));
+    expect(pending.status).toBe('PENDING');
+    expect(pending.tasks).toMatchObject([{ kind: 'PRICE', lastError: 'unavailable' }]);
+    expect(pending.tasks[0]!.attempts).toBeGreaterThanOrEqual(2);
+    expect(pending.nextRunAt!.getTime()).toBeGreaterThan(Date.now());
+    expect(await deps.orders.due(new Date(), 10)).toEqual([]);
+
+    catalogue.mode = 'ok';
+    jest.setSystemTime(pending.nextRunAt);
+    expect(await deps.orders.due(new Date(), 10)).toEqual(['o-1']);
+    expect(await drive(recoverDue(deps, 10))).toBe(1);
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('AWAITING_PAYMENT');
+    expect(order.payment.walletQrPayload).toBe('qr://pay-1');
+    expect(await deps.orders.due(new Date(Date.now() + 3_600_000), 10)).toEqual([]);
+  });
+
+  it('recovery leaves an order alone while another runner holds an unexpired claim', async () => {
+    const { deps, memory, catalogue } = setup();
+    catalogue.mode = 'down';
+    const pending = await drive(placeOrder(deps, walletOrder()));
+    catalogue.mode = 'ok';
+    memory.claimAs('o-1', { owner: 'runner-2', until: new Date(pending.nextRunAt!.getTime() + 10_000) });
+    jest.setSystemTime(pending.nextRunAt);
+    expect(await drive(recoverDue(deps, 10))).toBe(0);
+    expect((await getOrder(deps, 'o-1')).status).toBe('PENDING');
+    jest.setSystemTime(pending.nextRunAt!.getTime() + 10_001);
+    expect(await drive(recoverDue(deps, 10))).toBe(1);
+    expect((await getOrder(deps, 'o-1')).status).toBe('AWAITING_PAYMENT');
+  });
+
+  it('a crash after the hold was made but before it was recorded: recovery holds once (same hold id)', async () => {
+    const { deps, inventory } = setup();
+    inventory.mode.reserve = 'down';
+    const pending = await drive(placeOrder(deps, walletOrder()));
+    expect(pending.tasks[0]).toMatchObject({ kind: 'HOLD', groupId: 'g1' });
+    inventory.mode.reserve = 'ok';
+    // The runner reserved and crashed before recording the answer.
+    expect(await executeTask(deps, pending, pending.tasks[0]!)).toEqual({ kind: 'held' });
+    jest.setSystemTime(pending.nextRunAt);
+    await drive(recoverDue(deps, 10));
+    expect(inventory.calls.filter((c) => c === 'reserve o-1.g1').length).toBeGreaterThanOrEqual(3);
+    expect([...inventory.holds.keys()]).toEqual(['o-1.g1']);
+    expect((await getOrder(deps, 'o-1')).status).toBe('AWAITING_PAYMENT');
+  });
+
+  it('a card saga resumed by recovery adopts the authorisation payments already made', async () => {
+    const { deps, payments } = setup();
+    payments.mode.authorize = 'lost';
+    const pending = await drive(placeOrder(deps, cardOrder()));
+    expect(pending.status).toBe('PENDING');
+    expect(pending.tasks[0]?.kind).toBe('AUTHORIZE');
+    const authorizeCalls = payments.calls.filter((c) => c.startsWith('authorize')).length;
+    jest.setSystemTime(pending.nextRunAt);
+    await drive(recoverDue(deps, 10));
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('CONFIRMED');
+    expect(order.payment).toMatchObject({ paymentId: 'pay-1', authorizedMinor: 2750 });
+    expect(payments.calls.filter((c) => c.startsWith('authorize'))).toHaveLength(authorizeCalls);
+    expect(payments.calls).toContain('paymentOfOrder o-1');
+  });
+
+  it('a card saga resumed by recovery with no authorisation rejects, releases and voids', async () => {
+    const { deps, inventory, payments } = setup();
+    payments.mode.authorize = 'down';
+    const pending = await drive(placeOrder(deps, cardOrder()));
+    expect(pending.status).toBe('PENDING');
+    payments.mode.authorize = 'ok';
+    jest.setSystemTime(pending.nextRunAt);
+    await drive(recoverDue(deps, 10));
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('REJECTED');
+    expect(order.statusReason).toBe(
+      'payment declined: the placement was interrupted before the card was charged; place the order again',
+    );
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
+    expect(payments.voided).toEqual(['o-1']);
+    expect(payments.payments.size).toBe(0);
+  });
+
+  it('a repeat of a PENDING placement resumes the saga with the repeated request’s card', async () => {
+    const { deps, payments } = setup();
+    payments.mode.authorize = 'down';
+    const pending = await drive(placeOrder(deps, cardOrder()));
+    payments.mode.authorize = 'ok';
+    jest.setSystemTime(pending.nextRunAt);
+    const again = await drive(placeOrder(deps, cardOrder()));
+    expect(again.status).toBe('CONFIRMED');
+    expect(payments.requests.at(-1)).toMatchObject({ key: 'o-1:authorize', cardNumber: VISA });
+  });
+
+  it('the placement deadline passing during an AUTHORIZE retry rejects and voids', async () => {
+    const { deps, inventory, payments } = setup();
+    payments.mode.authorize = 'down';
+    payments.mode.paymentOfOrder = 'down';
+    const pending = await drive(placeOrder(deps, cardOrder()));
+    expect(pending.tasks[0]).toMatchObject({ kind: 'AUTHORIZE' });
+    jest.setSystemTime(pending.placementDeadline.getTime() + 1);
+    await drive(recoverDue(deps, 10));
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('REJECTED');
+    expect(order.statusReason).toBe('could not be placed in time (authorize: unavailable)');
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
+    expect(payments.voided).toEqual(['o-1']);
+    expect(order.tasks).toEqual([]);
+  });
+});
+
+describe('order commands and events', () => {
+  async function confirmed(input = cardOrder()) {
+    const ctx = setup();
+    ctx.inventory.plan = splitPlan;
+    const order = await drive(placeOrder(ctx.deps, input));
+    expect(order.status).toBe('CONFIRMED');
+    return { ...ctx, order };
+  }
+
+  it('cancelOrder releases every hold and voids the payment', async () => {
+    const { deps, inventory, payments } = await confirmed();
+    const order = await drive(cancelOrder(deps, { orderId: 'o-1', reason: ' changed my mind ' }));
+    expect(order).toMatchObject({ status: 'CANCELLED', statusReason: 'changed my mind', tasks: [] });
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
+    expect(inventory.holds.get('o-1.g2')?.state).toBe('RELEASED');
+    expect(payments.voided).toEqual(['o-1']);
+    // A repeat answers the cancelled order and changes nothing.
+    const again = await drive(cancelOrder(deps, { orderId: 'o-1', reason: 'again' }));
+    expect(again).toEqual(order);
+    expect(payments.voided).toEqual(['o-1']);
+  });
+
+  it('cancelOrder validates its input and refuses unknown orders', async () => {
+    const { deps } = await confirmed();
+    expect(await kindOf(cancelOrder(deps, { orderId: '', reason: '  ' }))).toBe('invalid-argument');
+    expect(await kindOf(cancelOrder(deps, { orderId: 'o-1', reason: 'x'.repeat(501) }))).toBe('invalid-argument');
+    expect(await kindOf(cancelOrder(deps, { orderId: 'o-9', reason: 'x' }))).toBe('not-found');
+  });
+
+  it('OUT_FOR_DELIVERY commits the hold and captures the group with its own key; DELIVERED completes', async () => {
+    const { deps, memory, inventory, payments } = await confirmed();
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'OUT_FOR_DELIVERY' });
+    await idle(memory);
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('COMMITTED');
+    expect([...payments.captures.entries()]).toEqual([['o-1:capture:g1', 2000]]);
+    let order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('IN_FULFILLMENT');
+    expect(order.payment.capturedMinor).toBe(2000);
+
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g2', step: 'DELIVERED' });
+    await idle(memory);
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'DELIVERED' });
+    await idle(memory);
+    order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('COMPLETED');
+    expect([...payments.captures.entries()]).toEqual([
+      ['o-1:capture:g1', 2000],
+      ['o-1:capture:g2', 750],
+    ]);
+    expect(memory.published.map((e) => e.type)).toEqual([
+      'OrderPlaced',
+      'OrderConfirmed',
+      'OrderShipped',
+      'OrderDelivered',
+      'OrderDelivered',
+      'OrderCompleted',
+    ]);
+  });
+
+  it('fulfilment events: an unknown order is NOT_FOUND, an illegal step FAILED_PRECONDITION', async () => {
+    const { deps } = await confirmed();
+    expect(await kindOf(onFulfilmentEvent(deps, { orderId: 'o-9', groupId: 'g1', step: 'ACCEPTED' }))).toBe(
+      'not-found',
+    );
+    expect(await kindOf(onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'PICKED_UP' }))).toBe(
+      'failed-precondition',
+    );
+  });
+
+  it('a wallet payment event confirms the order and extends the holds in the background', async () => {
+    const { deps, memory, inventory } = setup();
+    const waiting = await drive(placeOrder(deps, walletOrder()));
+    expect(waiting.status).toBe('AWAITING_PAYMENT');
+    await onPaymentEvent(deps, { orderId: 'o-9', paymentId: 'pay-1', kind: 'authorized' });
+    await onPaymentEvent(deps, {
+      orderId: 'o-1',
+      paymentId: 'pay-1',
+      kind: 'authorized',
+      amount: { currency: 'CNY', amountMinor: 2750 },
+    });
+    await idle(memory);
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('CONFIRMED');
+    expect(order.tasks).toEqual([]);
+    expect(inventory.calls.at(-1)).toBe('extend o-1.g1');
+  });
+
+  it('a wallet payment that expired cancels the order and releases its stock', async () => {
+    const { deps, memory, inventory, payments } = setup();
+    await drive(placeOrder(deps, walletOrder()));
+    await onPaymentEvent(deps, { orderId: 'o-1', paymentId: 'pay-1', kind: 'expired' });
+    await idle(memory);
+    const order = await getOrder(deps, 'o-1');
+    expect(order).toMatchObject({ status: 'CANCELLED', statusReason: 'wallet payment expired unpaid', tasks: [] });
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
+    expect(payments.voided).toEqual(['o-1']);
+  });
+
+  it('requestReturn checks the location: unknown → NOT_FOUND, not taking returns → FAILED_PRECONDITION', async () => {
+    const { deps, memory } = await confirmed();
+    for (const groupId of ['g1', 'g2']) {
+      await onFulfilmentEvent(deps, { orderId: 'o-1', groupId, step: 'DELIVERED' });
+      await idle(memory);
+    }
+    expect((await getOrder(deps, 'o-1')).status).toBe('COMPLETED');
+    const request = { requestId: 'rr-1', orderId: 'o-1', lines: [{ skuCode: 'B', quantity: 1 }], reason: 'too small' };
+    expect(await kindOf(requestReturn(deps, { ...request, locationId: 'nowhere' }))).toBe('not-found');
+    expect(await kindOf(requestReturn(deps, { ...request, locationId: 'wh-1' }))).toBe('failed-precondition');
+    expect(await kindOf(requestReturn(deps, { ...request, orderId: 'o-9', locationId: 'store-3' }))).toBe('not-found');
+    expect(await kindOf(requestReturn(deps, { ...request, requestId: '', locationId: 'store-3' }))).toBe(
+      'invalid-argument',
+    );
+    expect((await getOrder(deps, 'o-1')).returns).toEqual([]);
+  });
+
+  it('a return at a store: requested, received → restocked there and refunded, PARTIALLY_RETURNED', async () => {
+    const { deps, memory, inventory, payments } = await confirmed();
+    for (const groupId of ['g1', 'g2']) {
+      await onFulfilmentEvent(deps, { orderId: 'o-1', groupId, step: 'DELIVERED' });
+      await idle(memory);
+    }
+    const request = {
+      requestId: 'rr-1',
+      orderId: 'o-1',
+      locationId: 'store-3',
+      lines: [{ skuCode: 'B', quantity: 2 }],
+      reason: 'too small',
+    };
+    const { order: requested, returnId } = await requestReturn(deps, request);
+    expect(returnId).toBe('r1');
+    expect(requested.status).toBe('RETURN_REQUESTED');
+    expect((await requestReturn(deps, request)).returnId).toBe('r1');
+
+    const order = await drive(receiveReturn(deps, { orderId: 'o-1', returnId: 'r1' }));
+    expect(order.status).toBe('PARTIALLY_RETURNED');
+    expect(order.payment.refundedMinor).toBe(500);
+    expect(inventory.restocked).toEqual([
+      { requestId: 'o-1:r1:B', skuCode: 'B', locationId: 'store-3', quantity: 2, note: 'order o-1 r1' },
+    ]);
+    expect([...payments.refunds.entries()]).toEqual([['o-1:refund:r1', 500]]);
+    expect(memory.published.filter((e) => e.type === 'OrderRefunded')).toEqual([
+      { type: 'OrderRefunded', returnId: 'r1', amount: { currency: 'CNY', amountMinor: 500 } },
+    ]);
+  });
+
+  it('listOrders needs a filter and answers newest first in pages', async () => {
+    const { deps } = setup();
+    await drive(placeOrder(deps, cardOrder()));
+    jest.advanceTimersByTime(1_000);
+    await drive(placeOrder(deps, cardOrder({ requestId: 'req-2' })));
+    expect(await kindOf(listOrders(deps, {}, { size: 10 }))).toBe('invalid-argument');
+    expect(await kindOf(listOrders(deps, { statuses: [] }, { size: 10 }))).toBe('invalid-argument');
+    expect(
+      await kindOf(listOrders(deps, { customerId: 'cust-1', placedAfter: t0, placedBefore: t0 }, { size: 10 })),
+    ).toBe('invalid-argument');
+    const first = await listOrders(deps, { customerId: 'cust-1' }, { size: 1 });
+    expect(first.items.map((o) => o.id)).toEqual(['o-2']);
+    const second = await listOrders(deps, { customerId: 'cust-1' }, { size: 1, after: first.after! });
+    expect(second).toEqual({ items: [expect.objectContaining({ id: 'o-1' })] });
+    expect((await listOrders(deps, { statuses: ['CONFIRMED'] }, { size: 10 })).items).toHaveLength(2);
+  });
+
+  it('getOrder: an empty id is INVALID_ARGUMENT, an unknown one NOT_FOUND', async () => {
+    const { deps } = setup();
+    expect(await kindOf(getOrder(deps, ''))).toBe('invalid-argument');
+    expect(await kindOf(getOrder(deps, 'o-9'))).toBe('not-found');
+  });
+
+  it('two events racing on one order are both applied (version-checked update re-applies the loser)', async () => {
+    const { deps, memory } = await confirmed();
+    await Promise.all([
+      onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'ACCEPTED' }),
+      onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g2', step: 'ACCEPTED' }),
+    ]);
+    await idle(memory);
+    expect(memory.lostRaces()).toBeGreaterThan(0);
+    const order = await getOrder(deps, 'o-1');
+    expect(order.groups.map((g) => g.status)).toEqual(['IN_FULFILLMENT', 'IN_FULFILLMENT']);
+    expect(memory.published.filter((e) => e.type === 'OrderInFulfillment')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,448 @@
+// Property tests of the order aggregate: random orders driven by random sequences of commands, task outcomes and
+// clock jumps; every step must keep the money, stock and lifecycle invariants, and a refused command changes nothing.
+import fc from 'fast-check';
+import { OrderError } from './errors';
+import { FINAL_STATUSES, ORDER_TRANSITIONS } from './lifecycle';
+import { type FulfilmentStep, Order, type OrderPolicy } from './order';
+import type { Placement } from './placement';
+import type { Allocation, FulfilmentType, OrderState, OrderStatus, Task, TaskOutcome } from './types';
+
+const t0 = new Date('2026-11-22T12:00:00.000Z');
+const policy: OrderPolicy = {
+  placementTimeoutMs: 60_000,
+  placementHoldTtlMs: 15 * 60_000,
+  walletPayTtlMs: 10 * 60_000,
+  confirmedHoldTtlMs: 72 * 3_600_000,
+};
+const SKUS = ['A', 'B', 'C', 'D'] as const;
+const PRICE: Record<string, number> = { A: 1999, B: 250, C: 75, D: 12_000 };
+const HOLDING: ReadonlySet<string> = new Set(['HELD', 'CONFIRMED', 'IN_FULFILLMENT', 'READY_FOR_PICKUP']);
+const STEPS: FulfilmentStep[] = [
+  'ACCEPTED',
+  'READY_FOR_PICKUP',
+  'PICKED_UP',
+  'OUT_FOR_DELIVERY',
+  'DELIVERED',
+  'FAILED',
+];
+
+type Method = 'CARD' | 'WALLET_QR' | 'CASH';
+
+interface Scenario {
+  method: Method;
+  type: FulfilmentType;
+  lines: { skuCode: string; quantity: number }[];
+  /** For each line: the group (location) it comes from, and optionally a second group taking part of it. */
+  split: { group: number; second: number; part: number }[];
+}
+
+type Command =
+  | { t: 'task'; pick: number }
+  | { t: 'cancel' }
+  | { t: 'advance'; group: number; step: FulfilmentStep }
+  /** The group's natural next step for its fulfilment type (a failure, for a delivery on its way, when `fail`). */
+  | { t: 'progress'; group: number; fail: boolean }
+  | { t: 'paid'; right: boolean }
+  | { t: 'unpaid'; right: boolean; expired: boolean }
+  /** Lines by index into the order's lines (4 and up: a SKU not on the order). */
+  | { t: 'return'; requestId: string; lines: { line: number; quantity: number }[] }
+  | { t: 'receive'; n: number }
+  | { t: 'clock'; ms: number };
+
+const scenarioArb: fc.Arbitrary<Scenario> = fc
+  .record({
+    method: fc.constantFrom<Method>('CARD', 'WALLET_QR', 'CASH'),
+    type: fc.constantFrom<FulfilmentType>('HOME_DELIVERY', 'SHIP_FROM_STORE', 'STORE_PICKUP', 'IN_STORE_CARRY_OUT'),
+    skus: fc.shuffledSubarray([...SKUS], { minLength: 1, maxLength: 4 }),
+    quantities: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 4, maxLength: 4 }),
+    split: fc.array(fc.record({ group: fc.nat(2), second: fc.nat(2), part: fc.nat(4) }), {
+      minLength: 4,
+      maxLength: 4,
+    }),
+  })
+  .map(({ method, type, skus, quantities, split }) => ({
+    // A wallet QR is not taken for a carry-out (placement refuses it): such sales are paid by card instead.
+    method: method === 'WALLET_QR' && type === 'IN_STORE_CARRY_OUT' ? 'CARD' : method,
+    type,
+    lines: skus.map((skuCode, i) => ({ skuCode, quantity: quantities[i]! })),
+    split: split.slice(0, skus.length),
+  }));
+
+const commandArb: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 12, arbitrary: fc.record({ t: fc.constant('task' as const), pick: fc.nat(99) }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'cancel' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('advance' as const), group: fc.nat(3), step: fc.constantFrom(...STEPS) }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant('progress' as const),
+      group: fc.nat(2),
+      fail: fc.nat(3).map((n) => n === 0),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('paid' as const), right: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('unpaid' as const), right: fc.boolean(), expired: fc.boolean() }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('return' as const),
+      requestId: fc.constantFrom('rr-1', 'rr-2', 'rr-3'),
+      lines: fc.array(fc.record({ line: fc.nat(4), quantity: fc.oneof(fc.integer({ min: 1, max: 2 }), fc.nat(6)) }), {
+        minLength: 0,
+        maxLength: 3,
+      }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('receive' as const), n: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('clock' as const), ms: fc.integer({ min: 0, max: 45_000 }) }) },
+);
+
+function placementOf(s: Scenario): Placement {
+  const atStore = s.method === 'CASH' || s.type === 'IN_STORE_CARRY_OUT';
+  const p: Placement = {
+    requestId: 'req-1',
+    channel: atStore ? 'STORE_POS' : 'WEB',
+    lines: s.lines,
+    currency: 'CNY',
+    fulfilment:
+      s.type === 'STORE_PICKUP'
+        ? { type: s.type, pickupLocationId: 'loc-0' }
+        : s.type === 'IN_STORE_CARRY_OUT'
+          ? { type: s.type }
+          : {
+              type: s.type,
+              delivery: { point: { latitude: 1, longitude: 2 }, recipientName: 'r', recipientPhone: 'p' },
+            },
+    payment:
+      s.method === 'CARD'
+        ? { method: 'CARD', cardLast4: '4242' }
+        : s.method === 'WALLET_QR'
+          ? { method: 'WALLET_QR', walletChannel: 'ALIPAY' }
+          : { method: 'CASH' },
+  };
+  if (atStore) {
+    p.storeId = 'loc-0';
+    p.associateId = 'as-1';
+  } else p.customerId = 'cust-1';
+  return p;
+}
+
+/** The sourcing plan: lines split across up to three locations as the scenario says (empty locations left out). */
+function allocationsOf(s: Scenario): Allocation[] {
+  const byGroup = new Map<number, Map<string, number>>();
+  const add = (group: number, sku: string, n: number) => {
+    if (n <= 0) return;
+    const items = byGroup.get(group) ?? new Map<string, number>();
+    items.set(sku, (items.get(sku) ?? 0) + n);
+    byGroup.set(group, items);
+  };
+  s.lines.forEach((line, i) => {
+    const { group, second, part } = s.split[i]!;
+    const moved = second === group ? 0 : Math.min(part, line.quantity - 1);
+    add(group, line.skuCode, line.quantity - moved);
+    add(second, line.skuCode, moved);
+  });
+  return [...byGroup.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([group, items]) => ({
+      locationId: `loc-${group}`,
+      items: [...items.entries()].map(([skuCode, quantity]) => ({ skuCode, quantity })),
+      distanceM: 500 * (group + 1),
+      sameDay: group === 0,
+    }));
+}
+
+/** A plausible answer of the owning service to `task`; `pick` chooses, mostly success. */
+function outcomeFor(task: Task, state: OrderState, s: Scenario, pick: number, now: Date): TaskOutcome {
+  const retry: TaskOutcome = { kind: 'retry', error: 'dependency unavailable' };
+  const refused: TaskOutcome = { kind: 'refused', reason: 'refused for good' };
+  const total = { currency: 'CNY', amountMinor: state.totalMinor };
+  const choose = (success: TaskOutcome, ...others: TaskOutcome[]) => {
+    if (pick < 80) return success;
+    return others[pick % others.length]!;
+  };
+  switch (task.kind) {
+    case 'PRICE':
+      return choose(
+        {
+          kind: 'priced',
+          skus: state.lines.map((l) => ({
+            skuCode: l.skuCode,
+            unitPrice: { currency: 'CNY', amountMinor: PRICE[l.skuCode]! },
+            productId: `p-${l.skuCode}`,
+            productName: l.skuCode,
+          })),
+        },
+        retry,
+        refused,
+      );
+    case 'PLAN':
+      return choose({ kind: 'planned', allocations: allocationsOf(s) }, retry, refused);
+    case 'HOLD': {
+      const group = state.groups.find((g) => g.id === task.groupId)!;
+      const short: TaskOutcome = {
+        kind: 'short',
+        shortages: group.items.map((i) => ({
+          skuCode: i.skuCode,
+          locationId: group.locationId,
+          requested: i.quantity,
+          available: 0,
+        })),
+      };
+      return choose({ kind: 'held' }, retry, short, refused);
+    }
+    case 'AUTHORIZE': {
+      const declined: TaskOutcome = { kind: 'declined', paymentId: 'pay-1', reason: 'declined' };
+      if (s.method === 'CARD')
+        return choose({ kind: 'authorized', paymentId: 'pay-1', amount: total }, retry, declined);
+      if (s.method === 'CASH') return choose({ kind: 'paid', paymentId: 'pay-1', amount: total }, retry, declined);
+      return choose(
+        { kind: 'awaiting-payment', paymentId: 'pay-1', qrPayload: 'qr', payBy: new Date(now.getTime() + 600_000) },
+        retry,
+        declined,
+      );
+    }
+    case 'CAPTURE':
+      return choose({ kind: 'captured', amount: task.amount }, retry);
+    case 'REFUND':
+      return choose({ kind: 'refunded', amount: task.amount }, retry);
+    case 'EXTEND_HOLD':
+    case 'COMMIT_HOLD':
+    case 'RELEASE_HOLD':
+    case 'VOID_PAYMENTS':
+    case 'RESTOCK':
+      return choose({ kind: 'done' }, retry, refused);
+  }
+}
+
+/** The state without the fields every change bumps. */
+const content = (s: OrderState) => ({ ...s, version: 0, updatedAt: new Date(0) });
+
+/** Money the order has asked to refund (done or queued) and money it captured or is capturing. */
+function refundsAsked(s: OrderState): number {
+  return s.payment.refundedMinor + s.tasks.reduce((n, t) => n + (t.kind === 'REFUND' ? t.amount.amountMinor : 0), 0);
+}
+function capturesAsked(s: OrderState): number {
+  return s.payment.capturedMinor + s.tasks.reduce((n, t) => n + (t.kind === 'CAPTURE' ? t.amount.amountMinor : 0), 0);
+}
+
+/** Throws (failing the property) with `what` when `ok` is false; plain code, as expect() is slow in this loop. */
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`invariant broken: ${what}`);
+}
+
+function checkInvariants(before: OrderState, after: OrderState, releases: ReadonlySet<string>): void {
+  const pay = after.payment;
+  check(pay.capturedMinor <= pay.authorizedMinor, `captured ${pay.capturedMinor} > authorised ${pay.authorizedMinor}`);
+  check(pay.refundedMinor <= pay.capturedMinor, `refunded ${pay.refundedMinor} > captured ${pay.capturedMinor}`);
+  check(
+    refundsAsked(after) <= capturesAsked(after),
+    `refunds done or queued ${refundsAsked(after)} > captures done or queued ${capturesAsked(after)}`,
+  );
+
+  for (const line of after.lines) {
+    let holding = 0;
+    for (const g of after.groups) {
+      if (!HOLDING.has(g.status)) continue;
+      for (const i of g.items) if (i.skuCode === line.skuCode) holding += i.quantity;
+    }
+    check(holding <= line.quantity, `${holding} of ${line.skuCode} held, ${line.quantity} ordered`);
+  }
+
+  if (FINAL_STATUSES.has(before.status)) check(after.status === before.status, `left ${before.status}`);
+  // Every status the order went through in this step (the timeline records each) is allowed by the table.
+  let from: OrderStatus = before.status;
+  for (const entry of after.timeline.slice(before.timeline.length)) {
+    if (entry.status !== from) check(ORDER_TRANSITIONS[from].includes(entry.status), `${from} → ${entry.status}`);
+    from = entry.status;
+  }
+  check(from === after.status, `timeline ends at ${from}, order is ${after.status}`);
+
+  const changed = JSON.stringify(content(before)) !== JSON.stringify(content(after));
+  check(
+    changed ? after.version > before.version : after.version === before.version,
+    `version ${before.version} → ${after.version} with the state ${changed ? 'changed' : 'unchanged'}`,
+  );
+
+  if (after.status === 'REJECTED' || after.status === 'CANCELLED') {
+    for (const g of after.groups) {
+      check(!HOLDING.has(g.status), `${after.status} order with group ${g.id} ${g.status}`);
+      if (g.dispatched) continue;
+      const queued = after.tasks.some((t) => t.kind === 'RELEASE_HOLD' && t.groupId === g.id);
+      check(queued || releases.has(g.id), `${after.status} order with no release of ${g.id}`);
+    }
+  }
+  after.timeline.forEach((entry, i) => check(entry.sequence === i + 1, `timeline entry ${i} is #${entry.sequence}`));
+}
+
+/** Commands that hit the two known defects (see order.test.ts); the passing property leaves them out. */
+function hitsKnownBug(state: OrderState, command: Command): boolean {
+  const failing = (command.t === 'advance' && command.step === 'FAILED') || (command.t === 'progress' && command.fail);
+  if (failing) {
+    // advanceGroup FAILED while every other kept group is still CONFIRMED: IN_FULFILLMENT → CONFIRMED is refused.
+    const group = state.groups[command.group];
+    const others = state.groups.filter(
+      (g) => g !== group && g.status !== 'CANCELLED' && g.status !== 'DELIVERY_FAILED',
+    );
+    return group?.status === 'OUT_FOR_DELIVERY' && others.length > 0 && others.every((g) => g.status === 'CONFIRMED');
+  }
+  // cancel while a failed delivery's refund is queued: the cancel refunds the same money again.
+  return command.t === 'cancel' && state.tasks.some((t) => t.kind === 'REFUND' && t.refundId.startsWith('failed-'));
+}
+
+function run(scenario: Scenario, commands: Command[], avoidKnownBugs: boolean): void {
+  let now = t0;
+  const { order } = Order.place('o-1', placementOf(scenario), now, policy);
+  const releases = new Set<string>();
+  for (const command of commands) {
+    now = new Date(now.getTime() + 1_000);
+    const before = order.snapshot();
+    if (avoidKnownBugs && hitsKnownBug(before, command)) continue;
+    try {
+      apply(order, before, command, scenario, now, releases);
+    } catch (error) {
+      if (!(error instanceof OrderError)) throw error;
+      const after = JSON.stringify(order.snapshot());
+      check(after === JSON.stringify(before), `refused ${command.t} (${error.message}) changed the order`);
+      continue;
+    }
+    checkInvariants(before, order.snapshot(), releases);
+    if (command.t === 'clock') now = new Date(now.getTime() + command.ms);
+  }
+}
+
+function apply(
+  order: Order,
+  state: OrderState,
+  command: Command,
+  scenario: Scenario,
+  now: Date,
+  releases: Set<string>,
+): void {
+  const groupId = (n: number) => `g${n + 1}`;
+  switch (command.t) {
+    case 'task': {
+      const task = order.nextTask();
+      if (!task) return;
+      const outcome = outcomeFor(task, state, scenario, command.pick, now);
+      order.completeTask(task.id, outcome, now, policy);
+      if (task.kind === 'RELEASE_HOLD' && outcome.kind !== 'retry') releases.add(task.groupId);
+      return;
+    }
+    case 'cancel':
+      order.cancel('changed my mind', now);
+      return;
+    case 'advance':
+      order.advanceGroup(groupId(command.group), command.step, now, 'courier note');
+      return;
+    case 'paid':
+      order.paymentAuthorized(
+        command.right ? (state.payment.paymentId ?? 'pay-1') : 'pay-other',
+        { currency: 'CNY', amountMinor: state.totalMinor },
+        now,
+        policy,
+      );
+      return;
+    case 'unpaid':
+      order.paymentFailed(command.right ? 'pay-1' : 'pay-other', command.expired ? 'expired' : 'declined', now);
+      return;
+    case 'progress': {
+      const group = state.groups[command.group];
+      if (!group) return;
+      const step = naturalStep(group.type, group.status, command.fail);
+      if (step) order.advanceGroup(group.id, step, now, command.fail ? 'nobody home' : '');
+      return;
+    }
+    case 'return':
+      order.requestReturn(
+        {
+          requestId: command.requestId,
+          locationId: 'loc-9',
+          lines: command.lines.map((l) => ({ skuCode: state.lines[l.line]?.skuCode ?? 'Z', quantity: l.quantity })),
+          reason: 'unwanted',
+        },
+        now,
+      );
+      return;
+    case 'receive':
+      order.receiveReturn(`r${command.n}`, now);
+      return;
+    case 'clock':
+      return;
+  }
+}
+
+/** What delivery would report next for a group of `type` in `status`. */
+function naturalStep(type: FulfilmentType, status: string, fail: boolean): FulfilmentStep | undefined {
+  const pickup = type === 'STORE_PICKUP';
+  switch (status) {
+    case 'CONFIRMED':
+      return type === 'IN_STORE_CARRY_OUT' ? undefined : 'ACCEPTED';
+    case 'IN_FULFILLMENT':
+      return pickup ? 'READY_FOR_PICKUP' : 'OUT_FOR_DELIVERY';
+    case 'READY_FOR_PICKUP':
+      return 'PICKED_UP';
+    case 'OUT_FOR_DELIVERY':
+      return fail ? 'FAILED' : 'DELIVERED';
+    default:
+      return undefined;
+  }
+}
+
+const commandsArb = fc.array(commandArb, { minLength: 1, maxLength: 120, size: 'max' });
+
+describe('order lifecycle properties', () => {
+  it('keeps its invariants over random orders and commands; refused commands change nothing', () => {
+    fc.assert(
+      fc.property(scenarioArb, commandsArb, (scenario, commands) => run(scenario, commands, true)),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reaches the end states (sanity check of the generators)', () => {
+    const seen = new Set<OrderStatus>();
+    fc.assert(
+      fc.property(scenarioArb, commandsArb, (scenario, commands) => {
+        const { order } = Order.place('o-1', placementOf(scenario), t0, policy);
+        let now = t0;
+        for (const command of commands) {
+          now = new Date(now.getTime() + 1_000);
+          const state = order.snapshot();
+          if (hitsKnownBug(state, command)) continue;
+          try {
+            apply(order, state, command, scenario, now, new Set());
+          } catch (error) {
+            if (!(error instanceof OrderError)) throw error;
+          }
+          seen.add(order.status);
+        }
+      }),
+      { numRuns: 300, seed: 42 },
+    );
+    for (const status of [
+      'CONFIRMED',
+      'AWAITING_PAYMENT',
+      'COMPLETED',
+      'REJECTED',
+      'CANCELLED',
+      'RETURN_REQUESTED',
+    ] as const) {
+      expect(seen).toContain(status);
+    }
+  });
+
+  // Fails on the two defects order.test.ts names: a delivery failure refused with IN_FULFILLMENT → CONFIRMED (and
+  // the aggregate changed by the refused command), and a cancellation after a failed delivery refunding twice.
+  it.failing('keeps its invariants with every command allowed (known defects included)', () => {
+    fc.assert(
+      fc.property(scenarioArb, commandsArb, (scenario, commands) => run(scenario, commands, false)),
+      { numRuns: 300, seed: 7, endOnFailure: true },
+    );
+  });
+});
