@@ -6,8 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
-import { credentials, loadPackageDefinition, type ServiceError, status } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { credentials, status } from '@grpc/grpc-js';
 import {
   CatalogueServiceClient,
   CatalogueServiceService,
@@ -36,6 +35,7 @@ import { asyncClient, type AsyncClient } from '@o2o/kit-grpc';
 import { toCloudEventHeaders } from '@o2o/kit-kafka';
 import {
   collectTopic,
+  grpcHealth,
   type ProbedMessage,
   publishTo,
   repoRoot,
@@ -44,7 +44,6 @@ import {
   uniqueName,
   waitFor,
 } from '@o2o/kit-testing';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
@@ -233,31 +232,6 @@ export interface System {
   };
 }
 
-interface HealthClient {
-  check(
-    request: { service: string },
-    options: { deadline: number },
-    callback: (error: ServiceError | null, response: { status: string }) => void,
-  ): void;
-  close(): void;
-}
-
-type HealthClientConstructor = new (
-  address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
-) => HealthClient;
-
-let healthConstructor: HealthClientConstructor | undefined;
-function healthClient(address: string): HealthClient {
-  if (!healthConstructor) {
-    const pkg = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
-      grpc: { health: { v1: { Health: HealthClientConstructor } } };
-    };
-    healthConstructor = pkg.grpc.health.v1.Health;
-  }
-  return new healthConstructor(address, credentials.createInsecure());
-}
-
 /** A free TCP port on the loopback interface. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -351,17 +325,12 @@ class ServiceProcess {
   }
 
   private async waitServing(): Promise<void> {
-    const health = healthClient(this.address);
+    const health = grpcHealth(this.address);
     try {
       await waitFor(
         async () => {
           if (!this.running()) throw new Error(`${this.name} exited during start:\n${this.tail.slice(-30).join('\n')}`);
-          const answer = await new Promise<string>((resolve) =>
-            health.check({ service: '' }, { deadline: Date.now() + 1000 }, (error, response) =>
-              resolve(error ? `ERROR ${error.code}` : response.status),
-            ),
-          );
-          return answer === 'SERVING';
+          return (await health.check()) === 'SERVING';
         },
         { what: `${this.name} health SERVING at ${this.address}`, timeoutMs: 60_000, intervalMs: 200 },
       );

@@ -1,11 +1,6 @@
 /** The closed set of ways an orders operation can fail; the gRPC adapter maps each kind to a status. */
 export type OrderErrorKind =
-  | 'invalid-argument'
-  | 'not-found'
-  | 'already-exists'
-  | 'failed-precondition'
-  | 'aborted'
-  | 'unavailable';
+  'invalid-argument' | 'not-found' | 'already-exists' | 'failed-precondition' | 'aborted' | 'unavailable';
 
 /** A field of the request at fault, named by its API path (e.g. "lines[0].quantity"). */
 export interface Violation {

@@ -7,7 +7,15 @@ import type { FulfilmentType, GroupStatus, OrderStatus } from './types';
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   PENDING: ['AWAITING_PAYMENT', 'CONFIRMED', 'COMPLETED', 'REJECTED'],
   AWAITING_PAYMENT: ['CONFIRMED', 'CANCELLED'],
-  CONFIRMED: ['IN_FULFILLMENT', 'READY_FOR_PICKUP', 'OUT_FOR_DELIVERY', 'PICKED_UP', 'DELIVERED', 'COMPLETED', 'CANCELLED'],
+  CONFIRMED: [
+    'IN_FULFILLMENT',
+    'READY_FOR_PICKUP',
+    'OUT_FOR_DELIVERY',
+    'PICKED_UP',
+    'DELIVERED',
+    'COMPLETED',
+    'CANCELLED',
+  ],
   IN_FULFILLMENT: ['READY_FOR_PICKUP', 'OUT_FOR_DELIVERY', 'PICKED_UP', 'DELIVERED', 'COMPLETED', 'CANCELLED'],
   READY_FOR_PICKUP: ['IN_FULFILLMENT', 'OUT_FOR_DELIVERY', 'PICKED_UP', 'DELIVERED', 'COMPLETED', 'CANCELLED'],
   OUT_FOR_DELIVERY: ['IN_FULFILLMENT', 'PICKED_UP', 'DELIVERED', 'COMPLETED', 'CANCELLED'],
@@ -28,7 +36,15 @@ export const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['REJECTED', 'CA
 export const GROUP_TRANSITIONS: Readonly<Record<GroupStatus, readonly GroupStatus[]>> = {
   PENDING: ['HELD', 'CANCELLED'],
   HELD: ['CONFIRMED', 'CANCELLED'],
-  CONFIRMED: ['IN_FULFILLMENT', 'READY_FOR_PICKUP', 'OUT_FOR_DELIVERY', 'PICKED_UP', 'DELIVERED', 'HANDED_OVER', 'CANCELLED'],
+  CONFIRMED: [
+    'IN_FULFILLMENT',
+    'READY_FOR_PICKUP',
+    'OUT_FOR_DELIVERY',
+    'PICKED_UP',
+    'DELIVERED',
+    'HANDED_OVER',
+    'CANCELLED',
+  ],
   IN_FULFILLMENT: ['READY_FOR_PICKUP', 'OUT_FOR_DELIVERY', 'PICKED_UP', 'DELIVERED', 'CANCELLED'],
   READY_FOR_PICKUP: ['PICKED_UP', 'CANCELLED'],
   OUT_FOR_DELIVERY: ['DELIVERED', 'DELIVERY_FAILED'],
@@ -48,7 +64,12 @@ const STATUSES_BY_TYPE: Readonly<Record<FulfilmentType, ReadonlySet<GroupStatus>
 };
 
 /** Group statuses in which the goods have left the location (or its hand-over is done). */
-export const DISPATCHED: ReadonlySet<GroupStatus> = new Set(['OUT_FOR_DELIVERY', 'PICKED_UP', 'DELIVERED', 'HANDED_OVER']);
+export const DISPATCHED: ReadonlySet<GroupStatus> = new Set([
+  'OUT_FOR_DELIVERY',
+  'PICKED_UP',
+  'DELIVERED',
+  'HANDED_OVER',
+]);
 /** Group statuses in which the customer has the goods. */
 export const FULFILLED: ReadonlySet<GroupStatus> = new Set(['PICKED_UP', 'DELIVERED', 'HANDED_OVER']);
 /** Group statuses that no longer take part in the order. */

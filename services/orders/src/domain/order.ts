@@ -39,7 +39,8 @@ export interface OrderPolicy {
 }
 
 /** What a fulfilment event from delivery says happened to a group. */
-export type FulfilmentStep = 'ACCEPTED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'FAILED';
+export type FulfilmentStep =
+  'ACCEPTED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'FAILED';
 
 const STEP_TARGET: Readonly<Record<FulfilmentStep, GroupStatus>> = {
   ACCEPTED: 'IN_FULFILLMENT',
@@ -59,7 +60,19 @@ const MAX_BACKOFF_MS = 30_000;
 export class Order {
   private events: OrderEvent[] = [];
 
-  private constructor(private readonly s: OrderState) {}
+  private constructor(private s: OrderState) {}
+
+  /** Runs a command; if it is refused (throws), the order is exactly as before it. */
+  private guarded<T>(command: () => T): T {
+    const before = structuredClone(this.s);
+    try {
+      return command();
+    } catch (error) {
+      this.s = before;
+      this.events = [];
+      throw error;
+    }
+  }
 
   /** A new order from a valid placement: PENDING, its saga's first task (pricing) queued. */
   static place(id: string, p: Placement, now: Date, policy: OrderPolicy): { order: Order; events: OrderEvent[] } {
@@ -123,6 +136,10 @@ export class Order {
 
   /** Applies what task `taskId` reported. A task already completed (by another runner) changes nothing. */
   completeTask(taskId: number, outcome: TaskOutcome, now: Date, policy: OrderPolicy): OrderEvent[] {
+    return this.guarded(() => this.completeTaskUnguarded(taskId, outcome, now, policy));
+  }
+
+  private completeTaskUnguarded(taskId: number, outcome: TaskOutcome, now: Date, policy: OrderPolicy): OrderEvent[] {
     const index = this.s.tasks.findIndex((t) => t.id === taskId);
     const task = this.s.tasks[index];
     if (!task) return [];
@@ -169,6 +186,10 @@ export class Order {
 
   /** Payments says a payment of this order was authorised (a wallet QR paid, or an echo of the saga's own call). */
   paymentAuthorized(paymentId: string, amount: Money, now: Date, policy: OrderPolicy): OrderEvent[] {
+    return this.guarded(() => this.paymentAuthorizedUnguarded(paymentId, amount, now, policy));
+  }
+
+  private paymentAuthorizedUnguarded(paymentId: string, amount: Money, now: Date, policy: OrderPolicy): OrderEvent[] {
     if (FINAL_STATUSES.has(this.s.status)) {
       // Paid after the order ended (a QR paid as it expired, an authorisation the saga lost): give it back.
       if (!this.s.tasks.some((t) => t.kind === 'VOID_PAYMENTS')) {
@@ -188,6 +209,10 @@ export class Order {
 
   /** Payments says the awaited wallet payment expired or was closed unpaid: the order is cancelled. */
   paymentFailed(paymentId: string, why: 'expired' | 'declined', now: Date): OrderEvent[] {
+    return this.guarded(() => this.paymentFailedUnguarded(paymentId, why, now));
+  }
+
+  private paymentFailedUnguarded(paymentId: string, why: 'expired' | 'declined', now: Date): OrderEvent[] {
     if (this.s.status !== 'AWAITING_PAYMENT' || this.s.payment.paymentId !== paymentId) return [];
     this.touch(now);
     this.cancelWith(now, why === 'expired' ? 'wallet payment expired unpaid' : 'wallet payment was closed unpaid');
@@ -196,6 +221,10 @@ export class Order {
 
   /** Cancels before dispatch: holds released, payment voided (captured money refunded). A repeat changes nothing. */
   cancel(reason: string, now: Date): OrderEvent[] {
+    return this.guarded(() => this.cancelUnguarded(reason, now));
+  }
+
+  private cancelUnguarded(reason: string, now: Date): OrderEvent[] {
     if (this.s.status === 'CANCELLED') return [];
     const cancellable: ReadonlySet<OrderStatus> = new Set([
       'AWAITING_PAYMENT',
@@ -208,7 +237,9 @@ export class Order {
       throw new OrderError('failed-precondition', `Cannot cancel order "${this.s.id}": it is still being placed`);
     }
     if (!cancellable.has(this.s.status) || dispatched) {
-      const what = dispatched ? `group ${dispatched.id} is already ${dispatched.status.toLowerCase()}` : `it is ${this.s.status.toLowerCase()}`;
+      const what = dispatched
+        ? `group ${dispatched.id} is already ${dispatched.status.toLowerCase()}`
+        : `it is ${this.s.status.toLowerCase()}`;
       throw new OrderError('failed-precondition', `Cannot cancel order "${this.s.id}": ${what}`);
     }
     this.touch(now);
@@ -218,6 +249,10 @@ export class Order {
 
   /** Delivery says what happened to a group. A repeat changes nothing; a step the lifecycle forbids is refused. */
   advanceGroup(groupId: string, step: FulfilmentStep, now: Date, reason = ''): OrderEvent[] {
+    return this.guarded(() => this.advanceGroupUnguarded(groupId, step, now, reason));
+  }
+
+  private advanceGroupUnguarded(groupId: string, step: FulfilmentStep, now: Date, reason = ''): OrderEvent[] {
     const group = this.s.groups.find((g) => g.id === groupId);
     if (!group) throw new OrderError('not-found', `Order "${this.s.id}" has no fulfilment group "${groupId}"`);
     const target = STEP_TARGET[step];
@@ -263,6 +298,13 @@ export class Order {
     request: { requestId: string; locationId: string; lines: ItemQuantity[]; reason: string },
     now: Date,
   ): { returnId: string; events: OrderEvent[] } {
+    return this.guarded(() => this.requestReturnUnguarded(request, now));
+  }
+
+  private requestReturnUnguarded(
+    request: { requestId: string; locationId: string; lines: ItemQuantity[]; reason: string },
+    now: Date,
+  ): { returnId: string; events: OrderEvent[] } {
     const existing = this.s.returns.find((r) => r.requestId === request.requestId);
     if (existing) return { returnId: existing.id, events: [] };
     if (!['COMPLETED', 'PARTIALLY_RETURNED', 'RETURN_REQUESTED'].includes(this.s.status)) {
@@ -294,6 +336,10 @@ export class Order {
 
   /** The goods of a return arrived: restocked at its location and refunded (tasks). A repeat changes nothing. */
   receiveReturn(returnId: string, now: Date): OrderEvent[] {
+    return this.guarded(() => this.receiveReturnUnguarded(returnId, now));
+  }
+
+  private receiveReturnUnguarded(returnId: string, now: Date): OrderEvent[] {
     const ret = this.s.returns.find((r) => r.id === returnId);
     if (!ret) throw new OrderError('not-found', `Order "${this.s.id}" has no return "${returnId}"`);
     if (ret.status !== 'REQUESTED') return [];
@@ -440,7 +486,14 @@ export class Order {
     this.emit({ type: 'OrderDeliveryFailed', groupId: group.id, reason });
     // The hold was committed at dispatch: the goods go back on hand at the location, and the group's money back.
     this.queue(now, { kind: 'RESTOCK', key: `failed-${group.id}`, locationId: group.locationId, items: group.items });
-    this.queue(now, { kind: 'REFUND', refundId: `failed-${group.id}`, amount: group.amount, reason });
+    // Money for goods the customer never got. A capture still waiting in the queue is dropped; the first task may be
+    // running right now, so a capture there is left to finish and refunded after it, like a capture already done.
+    const capture = this.s.tasks.findIndex((t) => t.kind === 'CAPTURE' && t.groupId === group.id);
+    if (capture > 0) {
+      this.s.tasks.splice(capture, 1);
+    } else if (group.captured || capture === 0) {
+      this.queue(now, { kind: 'REFUND', refundId: `failed-${group.id}`, amount: group.amount, reason });
+    }
   }
 
   /** Ends a placement: REJECTED, pending saga steps dropped, anything held released, any authorisation voided. */
@@ -465,7 +518,9 @@ export class Order {
       this.queue(now, { kind: 'RELEASE_HOLD', groupId: g.id, reason: `order cancelled: ${reason}` });
     }
     this.queue(now, { kind: 'VOID_PAYMENTS', reason: `order cancelled: ${reason}` });
-    const captured = this.s.payment.capturedMinor - this.s.payment.refundedMinor;
+    // Money captured and not already refunded or being refunded (a failed delivery queues its own refund).
+    const queuedRefunds = this.s.tasks.reduce((n, t) => n + (t.kind === 'REFUND' ? t.amount.amountMinor : 0), 0);
+    const captured = this.s.payment.capturedMinor - this.s.payment.refundedMinor - queuedRefunds;
     if (captured > 0) {
       this.queue(now, {
         kind: 'REFUND',
@@ -497,8 +552,13 @@ export class Order {
     const s = this.s.status;
     if (FINAL_STATUSES.has(s) || s === 'PENDING' || s === 'AWAITING_PAYMENT' || this.s.groups.length === 0) return;
     if (s === 'COMPLETED' || s === 'RETURN_REQUESTED' || s === 'PARTIALLY_RETURNED') return;
-    const capturePending = this.s.tasks.some((t) => t.kind === 'CAPTURE');
-    const next = statusFromGroups(this.s.groups, capturePending);
+    // Completed means paid: a capture still queued, or one refused (the timeline says why), keeps it open.
+    const capturePending =
+      this.s.tasks.some((t) => t.kind === 'CAPTURE') ||
+      this.s.groups.some((g) => FULFILLED.has(g.status) && !g.captured);
+    let next = statusFromGroups(this.s.groups, capturePending);
+    // The groups left may all be waiting (the others failed delivery): the order has still been in fulfilment.
+    if (next === 'CONFIRMED' && s !== 'CONFIRMED') next = 'IN_FULFILLMENT';
     if (next === s) return;
     if (next === 'CANCELLED') {
       this.s.statusReason = 'every delivery failed';
@@ -638,7 +698,10 @@ export class Order {
         .reduce((n, x) => n + x.quantity, 0);
       const left = this.fulfilledQuantity(line.skuCode) - l.returnedQuantity - open;
       if (!Number.isSafeInteger(line.quantity) || line.quantity < 1 || line.quantity > left) {
-        problems.push({ field: `lines[${i}].quantity`, description: `must be from 1 to ${left} (what can still be returned)` });
+        problems.push({
+          field: `lines[${i}].quantity`,
+          description: `must be from 1 to ${left} (what can still be returned)`,
+        });
       }
     });
     return problems;
@@ -647,7 +710,8 @@ export class Order {
   /** A plan must cover every line exactly. */
   private planProblem(allocations: Allocation[]): string | undefined {
     const planned = new Map<string, number>();
-    for (const a of allocations) for (const i of a.items) planned.set(i.skuCode, (planned.get(i.skuCode) ?? 0) + i.quantity);
+    for (const a of allocations)
+      for (const i of a.items) planned.set(i.skuCode, (planned.get(i.skuCode) ?? 0) + i.quantity);
     for (const line of this.s.lines) {
       if (planned.get(line.skuCode) !== line.quantity) return `the plan does not cover SKU "${line.skuCode}" exactly`;
     }

@@ -1,13 +1,6 @@
 // PlaceOrder's input rules: every field at fault is named, nothing is written for a request that breaks one.
 import { OrderError, type Violation } from './errors';
-import type {
-  Channel,
-  FulfilmentRequest,
-  ItemQuantity,
-  MarketplaceRef,
-  PaymentRequest,
-  PlacementInput,
-} from './types';
+import type { Channel, FulfilmentRequest, ItemQuantity, MarketplaceRef, PaymentRequest, PlacementInput } from './types';
 
 /** At most this many lines per order. */
 export const MAX_LINES = 100;
@@ -52,7 +45,8 @@ export function validatePlacement(input: PlacementInput): Placement {
   id('customer_id', input.customerId, channel !== undefined && channel !== 'STORE_POS');
   id('store_id', input.storeId, atStore);
   id('associate_id', input.associateId, channel === 'STORE_POS');
-  if (input.storeId && channel && !atStore) bad('store_id', 'only STORE_POS and STORE_KIOSK orders have a store of sale');
+  if (input.storeId && channel && !atStore)
+    bad('store_id', 'only STORE_POS and STORE_KIOSK orders have a store of sale');
   if (channel === 'MARKETPLACE') {
     id('marketplace.partner_id', input.marketplace?.partnerId, true);
     id('marketplace.external_order_id', input.marketplace?.externalOrderId, true);
@@ -114,8 +108,10 @@ function checkFulfilment(input: PlacementInput, bad: (f: string, d: string) => v
         if (!(Math.abs(point.longitude) <= 180)) bad('fulfilment.delivery.point.longitude', 'must be within -180..180');
       }
       const d = f.delivery;
-      if (d && d.recipientName.length > 200) bad('fulfilment.delivery.recipient_name', 'must be at most 200 characters');
-      if (d && d.recipientPhone.length > 40) bad('fulfilment.delivery.recipient_phone', 'must be at most 40 characters');
+      if (d && d.recipientName.length > 200)
+        bad('fulfilment.delivery.recipient_name', 'must be at most 200 characters');
+      if (d && d.recipientPhone.length > 40)
+        bad('fulfilment.delivery.recipient_phone', 'must be at most 40 characters');
       if (!point || !d) return undefined;
       const delivery: FulfilmentRequest['delivery'] = {
         point: { latitude: point.latitude, longitude: point.longitude },
