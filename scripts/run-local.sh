@@ -15,7 +15,14 @@ SERVICES=(
   "catalogue 50051"
   "inventory 50052"
   "payments 50054"
+  "orders 50053"
 )
+# Every service's address as <NAME>_ADDRESS=127.0.0.1:<port>: orders reaches catalogue, inventory and payments
+# through CATALOGUE_ADDRESS, INVENTORY_ADDRESS and PAYMENTS_ADDRESS (services ignore the variables they do not read).
+for entry in "${SERVICES[@]}"; do
+  read -r name port <<<"$entry"
+  export "${name^^}_ADDRESS=127.0.0.1:$port"
+done
 pids=()
 stop() {
   echo "[run-local] stopping services" >&2
