@@ -14,7 +14,10 @@ const schema = z.object({
   /** A placement that cannot finish in this time is given up: compensated and REJECTED. */
   PLACEMENT_TIMEOUT_MS: env.millis().min(1_000).default(120_000),
   /** Stock is held this long while a card is authorised. */
-  PLACEMENT_HOLD_TTL_MS: env.millis().min(10_000).default(15 * 60_000),
+  PLACEMENT_HOLD_TTL_MS: env
+    .millis()
+    .min(10_000)
+    .default(15 * 60_000),
   /** Deadline of a wallet QR payment; the order waits in AWAITING_PAYMENT until then. */
   WALLET_PAY_TTL_MS: env
     .millis()

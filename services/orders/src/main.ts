@@ -77,7 +77,7 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
       metrics.taskError();
       logger.error({ err, orderId }, 'an order task failed unexpectedly; it is retried');
     },
-    onPlacementSettled: metrics.placementSettled,
+    onPlacementSettled: (order, seconds) => metrics.placementSettled(order, seconds),
   };
 
   const prefixed = (name: string) => `${config.KAFKA_TOPIC_PREFIX}${name}`;
@@ -99,13 +99,13 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
       {
         groupId: config.KAFKA_GROUP_ID,
         topics: [prefixed(PAYMENTS_TOPIC)],
-        handle: paymentsEventHandler(deps, logger, metrics.eventRefused),
+        handle: paymentsEventHandler(deps, logger, (type) => metrics.eventRefused(type)),
       },
       {
         groupId: `${config.KAFKA_GROUP_ID}-delivery`,
         topics: [prefixed(DELIVERY_TOPIC)],
         fromBeginning: true,
-        handle: deliveryEventHandler(deps, logger, metrics.eventRefused),
+        handle: deliveryEventHandler(deps, logger, (type) => metrics.eventRefused(type)),
       },
     ],
     logger,
@@ -113,7 +113,12 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
   });
   kick = events.kick;
 
-  const recovery = startPeriodic('order-recovery', config.RECOVERY_INTERVAL_MS, () => recoverDue(deps, RECOVERY_BATCH), logger);
+  const recovery = startPeriodic(
+    'order-recovery',
+    config.RECOVERY_INTERVAL_MS,
+    () => recoverDue(deps, RECOVERY_BATCH),
+    logger,
+  );
 
   const server = await serveService({
     services: (inFlight) => [ordersGrpcService({ ...deps, logger, inFlight })],

@@ -37,7 +37,10 @@ export function ordersMetrics() {
     description: 'Payments and delivery events the order lifecycle refused (skipped)',
     unit: '{event}',
   });
-  const taskErrors = meter.createCounter(TASK_ERRORS, { description: 'Tasks that failed unexpectedly', unit: '{task}' });
+  const taskErrors = meter.createCounter(TASK_ERRORS, {
+    description: 'Tasks that failed unexpectedly',
+    unit: '{task}',
+  });
 
   return {
     /** The repository, counting the events each successful write stored. */

@@ -15,7 +15,8 @@ export async function executeTask(
       return deps.catalogue.priceSkus({
         skuCodes: order.lines.map((l) => l.skuCode),
         priceList: storeChannel(order) ? 'STORE' : 'ONLINE',
-        salesChannel: order.channel === 'STORE_POS' ? 'IN_STORE' : order.channel === 'STORE_KIOSK' ? 'STORE_KIOSK' : 'ONLINE',
+        salesChannel:
+          order.channel === 'STORE_POS' ? 'IN_STORE' : order.channel === 'STORE_KIOSK' ? 'STORE_KIOSK' : 'ONLINE',
         currency: order.currency,
       });
     case 'PLAN': {
@@ -87,7 +88,10 @@ async function authorize(deps: Deps, order: OrderState, secrets: PlacementSecret
   if (pay.method === 'CARD' && !secrets.cardNumber) {
     const known = await deps.payments.paymentOfOrder(order.id);
     if (known.kind !== 'none') return known;
-    return { kind: 'declined', reason: 'the placement was interrupted before the card was charged; place the order again' };
+    return {
+      kind: 'declined',
+      reason: 'the placement was interrupted before the card was charged; place the order again',
+    };
   }
   const request: Parameters<Deps['payments']['authorize']>[0] = {
     key: `${order.id}:authorize`,

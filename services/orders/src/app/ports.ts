@@ -110,12 +110,17 @@ export interface PaymentsPort {
   paymentOfOrder(orderId: string): Promise<AuthorizeOutcome | { kind: 'none' } | Retry>;
   /** Voids every payment of the order with money still authorised or a wallet QR still open. */
   voidAll(orderId: string, reason: string): Promise<{ kind: 'done' } | Retry>;
-  capture(request: { key: string; paymentId: string; amount: Money }): Promise<
-    { kind: 'captured'; amount: Money } | Refused | Retry
-  >;
-  refund(request: { key: string; paymentId: string; amount: Money; reason: string }): Promise<
-    { kind: 'refunded'; amount: Money } | Refused | Retry
-  >;
+  capture(request: {
+    key: string;
+    paymentId: string;
+    amount: Money;
+  }): Promise<{ kind: 'captured'; amount: Money } | Refused | Retry>;
+  refund(request: {
+    key: string;
+    paymentId: string;
+    amount: Money;
+    reason: string;
+  }): Promise<{ kind: 'refunded'; amount: Money } | Refused | Retry>;
 }
 
 /** Filters of ListOrders; at least one of customer, store, channel or statuses is set. */
@@ -155,7 +160,10 @@ export interface OrderRepository {
    * Loads, applies `change` and writes state, events and tasks together if nobody changed the order meanwhile
    * (version check), re-applying on a lost race. Throws NOT_FOUND for an unknown id, ABORTED after too many races.
    */
-  update<R>(id: string, change: (order: Order) => { events: OrderEvent[]; result: R }): Promise<{ state: OrderState; result: R }>;
+  update<R>(
+    id: string,
+    change: (order: Order) => { events: OrderEvent[]; result: R },
+  ): Promise<{ state: OrderState; result: R }>;
   /** Takes or renews the claim on an order's tasks; false when another runner holds an unexpired claim. */
   claim(id: string, lease: Lease, now: Date): Promise<boolean>;
   /** Gives a claim up (only the holder's). */

@@ -1,6 +1,6 @@
 // Runs an order's queued tasks, one at a time, while holding a claim on the order. Placement, compensations,
 // captures and refunds all go through here; the recovery loop calls it for orders a crashed runner left behind.
-import { Order } from '../domain/order';
+import type { Order } from '../domain/order';
 import type { OrderState } from '../domain/types';
 import { executeTask } from './execute-task';
 import type { Deps, PlacementSecrets } from './ports';
@@ -44,7 +44,7 @@ const running = new WeakMap<Deps, Map<string, { again: boolean }>>();
 
 function runningIn(deps: Deps): Map<string, { again: boolean }> {
   let map = running.get(deps);
-  if (!map) running.set(deps, (map = new Map()));
+  if (!map) running.set(deps, (map = new Map<string, { again: boolean }>()));
   return map;
 }
 

@@ -51,6 +51,20 @@ const STEP_TARGET: Readonly<Record<FulfilmentStep, GroupStatus>> = {
   FAILED: 'DELIVERY_FAILED',
 };
 
+/** The event announcing a group's move, for the moves delivery reports (failure has its own, with a reason). */
+const GROUP_EVENT: Partial<
+  Record<
+    GroupStatus,
+    'OrderInFulfillment' | 'OrderReadyForPickup' | 'OrderShipped' | 'OrderPickedUp' | 'OrderDelivered'
+  >
+> = {
+  IN_FULFILLMENT: 'OrderInFulfillment',
+  READY_FOR_PICKUP: 'OrderReadyForPickup',
+  OUT_FOR_DELIVERY: 'OrderShipped',
+  PICKED_UP: 'OrderPickedUp',
+  DELIVERED: 'OrderDelivered',
+};
+
 const PLACEMENT_TASKS: ReadonlySet<TaskSpec['kind']> = new Set(['PRICE', 'PLAN', 'HOLD', 'AUTHORIZE']);
 /** Extra time a hold outlives its wallet QR, so a payment at the last second still finds its stock. */
 const WALLET_HOLD_MARGIN_MS = 5 * 60_000;
@@ -266,27 +280,10 @@ export class Order {
     this.touch(now);
     group.status = target;
     if (DISPATCHED.has(target)) this.dispatch(group, now);
-    switch (target) {
-      case 'IN_FULFILLMENT':
-        this.emit({ type: 'OrderInFulfillment', groupId });
-        break;
-      case 'READY_FOR_PICKUP':
-        this.emit({ type: 'OrderReadyForPickup', groupId });
-        break;
-      case 'OUT_FOR_DELIVERY':
-        this.emit({ type: 'OrderShipped', groupId });
-        break;
-      case 'PICKED_UP':
-        this.emit({ type: 'OrderPickedUp', groupId });
-        break;
-      case 'DELIVERED':
-        this.emit({ type: 'OrderDelivered', groupId });
-        break;
-      case 'DELIVERY_FAILED':
-        this.failDelivery(group, reason || 'delivery failed', now);
-        break;
-      default:
-        break;
+    if (target === 'DELIVERY_FAILED') this.failDelivery(group, reason || 'delivery failed', now);
+    else {
+      const type = GROUP_EVENT[target];
+      if (type) this.emit({ type, groupId });
     }
     this.note(now, `delivery: ${target.toLowerCase().replaceAll('_', ' ')}${reason ? ` (${reason})` : ''}`, groupId);
     this.settleFulfilmentStatus(now);
@@ -428,32 +425,30 @@ export class Order {
 
   private afterAuthorization(outcome: TaskOutcome, now: Date, policy: OrderPolicy): void {
     const pay = this.s.payment;
-    switch (outcome.kind) {
-      case 'authorized':
-        pay.paymentId = outcome.paymentId;
-        pay.authorizedMinor = outcome.amount.amountMinor;
-        this.note(now, 'payment authorised');
-        return this.confirm(now, policy);
-      case 'paid':
-        pay.paymentId = outcome.paymentId;
-        pay.authorizedMinor = outcome.amount.amountMinor;
+    if (outcome.kind === 'authorized' || outcome.kind === 'paid') {
+      pay.paymentId = outcome.paymentId;
+      pay.authorizedMinor = outcome.amount.amountMinor;
+      if (outcome.kind === 'paid') {
+        // A store sale: the till took the money, so every group is paid for already.
         pay.capturedMinor = outcome.amount.amountMinor;
         for (const g of this.s.groups) g.captured = true;
-        this.note(now, 'paid at the till');
-        return this.confirm(now, policy);
-      case 'awaiting-payment':
-        pay.paymentId = outcome.paymentId;
-        pay.walletQrPayload = outcome.qrPayload;
-        pay.payBy = outcome.payBy;
-        this.moveTo('AWAITING_PAYMENT', now, 'waiting for the wallet payment');
-        this.emit({ type: 'OrderAwaitingPayment' });
-        return;
-      case 'declined':
-        if (outcome.paymentId) pay.paymentId = outcome.paymentId;
-        return this.reject(now, `payment declined: ${outcome.reason}`);
-      default:
-        return this.reject(now, `payment failed: ${reasonOf(outcome)}`);
+      }
+      this.note(now, outcome.kind === 'paid' ? 'paid at the till' : 'payment authorised');
+      return this.confirm(now, policy);
     }
+    if (outcome.kind === 'awaiting-payment') {
+      pay.paymentId = outcome.paymentId;
+      pay.walletQrPayload = outcome.qrPayload;
+      pay.payBy = outcome.payBy;
+      this.moveTo('AWAITING_PAYMENT', now, 'waiting for the wallet payment');
+      this.emit({ type: 'OrderAwaitingPayment' });
+      return;
+    }
+    if (outcome.kind === 'declined') {
+      if (outcome.paymentId) pay.paymentId = outcome.paymentId;
+      return this.reject(now, `payment declined: ${outcome.reason}`);
+    }
+    return this.reject(now, `payment failed: ${reasonOf(outcome)}`);
   }
 
   /** Stock held and money secured: CONFIRMED, holds extended until the goods leave; a carry-out completes at once. */
@@ -721,14 +716,7 @@ export class Order {
 }
 
 function reasonOf(outcome: TaskOutcome): string {
-  switch (outcome.kind) {
-    case 'refused':
-      return outcome.reason;
-    case 'declined':
-      return outcome.reason;
-    case 'retry':
-      return outcome.error;
-    default:
-      return `unexpected answer "${outcome.kind}"`;
-  }
+  if (outcome.kind === 'refused' || outcome.kind === 'declined') return outcome.reason;
+  if (outcome.kind === 'retry') return outcome.error;
+  return `unexpected answer "${outcome.kind}"`;
 }
