@@ -1,6 +1,7 @@
 import { env, parseConfig, serviceEnv, z } from '@o2o/kit-config';
 
-const address = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+/** host:port, or dns:///host:port (a headless Service name: calls are spread over its pods). */
+const address = z.string().regex(/^(dns:\/\/\/)?[^\s:/]+:\d{1,5}$/, 'must be host:port or dns:///host:port');
 
 const schema = z.object({
   ...serviceEnv('orders', 50053),

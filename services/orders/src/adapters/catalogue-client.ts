@@ -13,6 +13,7 @@ import type { PricedSku } from '../domain/types';
 import {
   answerMoney,
   channelCredentials,
+  channelOptions,
   DEFAULT_DEADLINE_MS,
   type DownstreamOptions,
   downstreamStatus,
@@ -33,7 +34,7 @@ const SALES_CHANNEL_TO_PB: Record<PriceQuery['salesChannel'], SalesChannel> = {
 
 /** The catalogue port over gRPC, and close() for its channel. */
 export function catalogueClient(options: DownstreamOptions): CataloguePort & { close(): void } {
-  const raw = new CatalogueServiceClient(options.address, channelCredentials());
+  const raw = new CatalogueServiceClient(options.address, channelCredentials(), channelOptions());
   const client = asyncClient(raw, CatalogueServiceService);
   const call = { deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS };
   return {

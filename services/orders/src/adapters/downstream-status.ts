@@ -77,6 +77,14 @@ export function channelCredentials() {
   return credentials.createInsecure();
 }
 
+/**
+ * Channel options for a dependency: round robin over every address the name resolves to, so a `dns:///` target
+ * naming a headless Service spreads calls across its pods (a plain Service name resolves to one virtual IP).
+ */
+export function channelOptions(): Record<string, string> {
+  return { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) };
+}
+
 /** A money field of another service's answer. A malformed one is that service's bug, so it throws. */
 export function answerMoney(money: WireMoney | undefined, field: string): Money {
   const problems: string[] = [];

@@ -17,6 +17,7 @@ import {
   answerCount,
   callFailure,
   channelCredentials,
+  channelOptions,
   DEFAULT_DEADLINE_MS,
   type DownstreamOptions,
   downstreamStatus,
@@ -37,7 +38,7 @@ type Call = { deadlineMs: number };
 
 /** The inventory port over gRPC, and close() for its channel. */
 export function inventoryClient(options: DownstreamOptions): InventoryPort & { close(): void } {
-  const raw = new InventoryServiceClient(options.address, channelCredentials());
+  const raw = new InventoryServiceClient(options.address, channelCredentials(), channelOptions());
   const client = asyncClient(raw, InventoryServiceService);
   const call: Call = { deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS };
   const failed = (error: unknown) => downstreamStatus('inventory', error);

@@ -16,6 +16,7 @@ import {
   answerMoney,
   callFailure,
   channelCredentials,
+  channelOptions,
   DEFAULT_DEADLINE_MS,
   type DownstreamOptions,
   downstreamStatus,
@@ -39,7 +40,7 @@ const WALLET_TO_PB: Record<WalletChannel, PbWalletChannel> = {
 
 /** The payments port over gRPC, and close() for its channel. */
 export function paymentsClient(options: DownstreamOptions): PaymentsPort & { close(): void } {
-  const raw = new PaymentsServiceClient(options.address, channelCredentials());
+  const raw = new PaymentsServiceClient(options.address, channelCredentials(), channelOptions());
   const client = asyncClient(raw, PaymentsServiceService);
   const call = { deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS };
   const failed = (error: unknown) => downstreamStatus('payments', error);
