@@ -81,7 +81,14 @@ function orderState(overrides: Partial<OrderState> = {}): OrderState {
       type: 'HOME_DELIVERY',
       delivery: {
         point: { latitude: 31.23, longitude: 121.47 },
-        address: { lines: ['1 Road'], city: 'Shanghai', region: 'Shanghai', postalCode: '200001', countryCode: 'CN' },
+        address: {
+          lines: ['1 Road'],
+          district: 'Huangpu',
+          city: 'Shanghai',
+          region: 'Shanghai',
+          postalCode: '200001',
+          countryCode: 'CN',
+        },
         recipientName: 'Li Lei',
         recipientPhone: '+8613800000000',
       },
@@ -177,6 +184,7 @@ describe('placementFromPb', () => {
           point: { latitude: 31.23, longitude: 121.47 },
           address: {
             lines: ['100 Nanjing East Road'],
+            district: 'Huangpu',
             city: 'Shanghai',
             region: 'Shanghai',
             postalCode: '200001',
@@ -297,7 +305,7 @@ describe('orderToPb', () => {
           point: { latitude: 31.23, longitude: 121.47 },
           address: {
             lines: ['1 Road'],
-            district: '',
+            district: 'Huangpu',
             city: 'Shanghai',
             region: 'Shanghai',
             postalCode: '200001',

@@ -272,10 +272,11 @@ function pointToPb(point: GeoPoint): PbGeoPoint {
   return { latitude: point.latitude, longitude: point.longitude };
 }
 
-// The domain address has no district and no geocoded point: the order keeps delivery.point as the one location.
+// The order keeps delivery.point as the one location, so the address's own geocoded point is not kept.
 function addressFromPb(address: PbAddress): Address {
   return {
     lines: [...address.lines],
+    district: address.district,
     city: address.city,
     region: address.region,
     postalCode: address.postalCode,
@@ -286,7 +287,7 @@ function addressFromPb(address: PbAddress): Address {
 function addressToPb(address: Address): PbAddress {
   return {
     lines: [...address.lines],
-    district: '',
+    district: address.district,
     city: address.city,
     region: address.region,
     postalCode: address.postalCode,

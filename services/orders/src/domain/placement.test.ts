@@ -93,6 +93,7 @@ describe('validatePlacement: valid requests on every channel', () => {
   it('MINI_PROGRAM, WeChat Pay, ship from store with an address', () => {
     const address = {
       lines: ['1 Nanjing Rd'],
+      district: 'Huangpu',
       city: 'Shanghai',
       region: 'SH',
       postalCode: '200000',

@@ -47,6 +47,8 @@ export interface GeoPoint {
 
 export interface Address {
   lines: string[];
+  /** 区/县: matters for Chinese addresses. */
+  district: string;
   city: string;
   region: string;
   postalCode: string;
