@@ -99,6 +99,8 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
       {
         groupId: config.KAFKA_GROUP_ID,
         topics: [prefixed(PAYMENTS_TOPIC)],
+        // A new group reads from the start: handlers are idempotent and skip payments of unknown orders quickly.
+        fromBeginning: true,
         handle: paymentsEventHandler(deps, logger, (type) => metrics.eventRefused(type)),
       },
       {
