@@ -285,6 +285,29 @@ describe('Order placement saga', () => {
       expect(order.paymentFailed('pay-w', 'declined', at(11))).toEqual([]);
     });
 
+    it('a wallet paid before the saga recorded its QR is confirmed as soon as the QR is recorded', () => {
+      const order = Order.place('o-1', noCard, t0, policy).order;
+      step(order, 'PRICE', priced(order));
+      step(order, 'PLAN', { kind: 'planned', allocations: twoGroups });
+      step(order, 'HOLD', { kind: 'held' });
+      step(order, 'HOLD', { kind: 'held' });
+      // The AUTHORIZE answer is on its way when the payment's event arrives.
+      expect(order.paymentAuthorized('pay-w', cny(2750), at(1), policy)).toEqual([]);
+      expect(order.status).toBe('PENDING');
+      const v = order.version;
+      order.paymentAuthorized('pay-w', cny(2750), at(1), policy);
+      expect(order.version).toBe(v);
+      const events = step(order, 'AUTHORIZE', {
+        kind: 'awaiting-payment',
+        paymentId: 'pay-w',
+        qrPayload: 'qr://x',
+        payBy: at(600_000),
+      });
+      expect(types(events)).toEqual(['OrderAwaitingPayment', 'OrderConfirmed']);
+      expect(order.snapshot().payment.authorizedMinor).toBe(2750);
+      expect(taskList(order)).toEqual(['EXTEND_HOLD:g1', 'EXTEND_HOLD:g2']);
+    });
+
     it('a payment after cancellation queues VOID_PAYMENTS once', () => {
       const order = awaiting();
       order.cancel('changed my mind', at(1));

@@ -213,6 +213,13 @@ export class Order {
       }
       return this.takeEvents();
     }
+    if (this.s.status === 'PENDING' && this.s.payment.method === 'WALLET_QR' && this.s.payment.authorizeStarted) {
+      // Paid before the saga recorded the QR (its answer is still on the way): remembered, confirmed then.
+      if (this.s.payment.paidEarly?.paymentId === paymentId) return [];
+      this.touch(now);
+      this.s.payment.paidEarly = { paymentId, amountMinor: amount.amountMinor };
+      return [];
+    }
     if (this.s.status !== 'AWAITING_PAYMENT' || this.s.payment.paymentId !== paymentId) return [];
     this.touch(now);
     this.s.payment.authorizedMinor = amount.amountMinor;
@@ -442,6 +449,12 @@ export class Order {
       pay.payBy = outcome.payBy;
       this.moveTo('AWAITING_PAYMENT', now, 'waiting for the wallet payment');
       this.emit({ type: 'OrderAwaitingPayment' });
+      const early = pay.paidEarly;
+      if (early?.paymentId === outcome.paymentId) {
+        pay.authorizedMinor = early.amountMinor;
+        this.note(now, 'wallet payment received');
+        this.confirm(now, policy);
+      }
       return;
     }
     if (outcome.kind === 'declined') {

@@ -122,6 +122,8 @@ export interface PaymentState {
   paymentId?: string;
   /** The saga asked payments to authorise (an authorisation may exist even if its answer was lost). */
   authorizeStarted?: boolean;
+  /** A wallet payment reported paid before the saga recorded its QR. */
+  paidEarly?: { paymentId: string; amountMinor: number };
   authorizedMinor: number;
   capturedMinor: number;
   refundedMinor: number;
