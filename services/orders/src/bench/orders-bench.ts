@@ -59,12 +59,14 @@ const env = process.env;
 const CONCURRENCIES = (env.BENCH_CONCURRENCIES ?? '8,32,64').split(',').map(Number);
 const SECONDS = Number(env.BENCH_SECONDS ?? 15);
 const MAX_ORDERS = Number(env.BENCH_MAX_ORDERS ?? 3000);
+const CEILING_MAX = Number(env.BENCH_CEILING_MAX ?? 1000);
 const CEILING_CONCURRENCY = Number(env.BENCH_CEILING_CONCURRENCY ?? 32);
 const CEILING_SECONDS = Number(env.BENCH_CEILING_SECONDS ?? 7);
 const SINGLE_SECONDS = Number(env.BENCH_SINGLE_SECONDS ?? 4);
 const SKU_COUNT = Number(env.BENCH_SKUS ?? 50);
 const UNITS = Number(env.BENCH_UNITS ?? 1_000_000);
 const WARMUP = Number(env.BENCH_WARMUP ?? 40);
+const IDLE_SECONDS = Number(env.BENCH_IDLE_SECONDS ?? 5);
 const MONGO_URL = env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const KAFKA_BROKERS = env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const OUT = env.BENCH_OUT;
@@ -252,10 +254,30 @@ async function main(): Promise<void> {
     kafka: infraPid('kafka'),
   };
   const cpuOf = new Map<TimedResult, ReturnType<typeof cpuBetween>>();
+  // The relays publish after the calls answered: every run waits until every outbox is empty, so the next run does
+  // not pay for this one's events (and the time it took is reported as the run's deferred work).
+  const mongo = await MongoClient.connect(MONGO_URL);
+  const databases = SERVICES.map((s) => mongo.db(`bench_ord_${s.slice(0, 3)}_${run}`));
+  const drain = async (): Promise<number> => {
+    const started = Date.now();
+    for (;;) {
+      let unsent = 0;
+      for (const db of databases) {
+        for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+          unsent += await db.collection(name).countDocuments({ 'outbox.0': { $exists: true } });
+        }
+      }
+      if (unsent === 0) return (Date.now() - started) / 1000;
+      if (Date.now() - started > 300_000) throw new Error(`outboxes not drained after 300 s (${unsent} unsent)`);
+      await sleep(250);
+    }
+  };
   const runTimed: typeof runTimedBare = async (...args) => {
     const before = cpuSnapshot(pids);
     const result = await runTimedBare(...args);
     cpuOf.set(result, cpuBetween(before, cpuSnapshot(pids)));
+    result.drainSeconds = await drain();
+    process.stderr.write(`[bench]   outboxes drained ${result.drainSeconds.toFixed(1)} s after the run\n`);
     return result;
   };
   process.stderr.write(
@@ -401,7 +423,7 @@ async function main(): Promise<void> {
       const reserve = await runTimed(
         `Reserve (1–3 lines)${label}`,
         concurrency,
-        { seconds, max: MAX_ORDERS },
+        { seconds, max: CEILING_MAX },
         async (i) => {
           const holdId = `bench-${run}-${label.length}-${concurrency}-${i}`;
           const { hold } = await inventory.reserve(
@@ -440,6 +462,16 @@ async function main(): Promise<void> {
       memory.push({ after, mib });
     };
     sampleMemory('seeding');
+    // The background work of the four services with no calls at all (relay polls, sweepers, recovery loops).
+    const idle: { name: string; cpu: ReturnType<typeof cpuBetween> }[] = [];
+    const idleFor = async (label: string) => {
+      if (IDLE_SECONDS <= 0) return;
+      const before = cpuSnapshot(pids);
+      await sleep(IDLE_SECONDS * 1000);
+      idle.push({ name: `idle ${IDLE_SECONDS} s, no calls (${label})`, cpu: cpuBetween(before, cpuSnapshot(pids)) });
+    };
+    await drain();
+    await idleFor('after seeding');
 
     // Warm-up (not reported): JIT, connection pools, the producers and topics of every service.
     if (WARMUP > 0) {
@@ -463,7 +495,7 @@ async function main(): Promise<void> {
       [ceiling, CEILING_CONCURRENCY, CEILING_SECONDS, ''],
     ] as const) {
       if (seconds <= 0) continue;
-      const bounds = { seconds, max: MAX_ORDERS };
+      const bounds = { seconds, max: CEILING_MAX };
       results.push(await runTimed(`catalogue BatchGetSkus (1–3 SKUs)${label}`, concurrency, bounds, batchGet));
       results.push(await runTimed(`inventory PlanFulfilment (HOME_DELIVERY)${label}`, concurrency, bounds, plan));
       const [reserve, extend, release] = await holds(label, concurrency, seconds);
@@ -514,6 +546,7 @@ async function main(): Promise<void> {
       placements.push(await runTimed('orders PlaceOrder → CONFIRMED', concurrency, bounds, place(`c${concurrency}`)));
       sampleMemory(`PlaceOrder, c=${concurrency}`);
     }
+    await idleFor(`after ${placements.reduce((n, r) => n + r.ops, 0)} orders`);
     for (const s of SERVICES) {
       const m = memoryOf(byName[s].child.pid);
       if (m) process.stderr.write(`[bench] ${s}: RSS ${m.rssMiB.toFixed(0)} MiB, peak ${m.peakMiB.toFixed(0)} MiB\n`);
@@ -535,15 +568,20 @@ async function main(): Promise<void> {
     ].join('\n');
     const cpuLabels = ['catalogue', 'inventory', 'payments', 'orders', 'bench', 'ferretdb', 'kafka'];
     const cores = (v: number | undefined, seconds: number) => (v === undefined ? 'n/a' : (v / seconds).toFixed(2));
-    const all = [...placements, ...ceiling, ...single];
+    const cpuRows = [
+      ...[...placements, ...ceiling, ...single].map((r) => ({
+        name: `${r.name}, c=${r.concurrency}`,
+        cpu: cpuOf.get(r),
+      })),
+      ...idle,
+    ];
     const cpuTable = [
       `| CPU cores used during | ${cpuLabels.join(' | ')} | everything else | machine busy |`,
       `|---|${cpuLabels.map(() => '---:|').join('')}---:|---:|`,
-      ...all.map((r) => {
-        const c = cpuOf.get(r);
-        if (!c) return `| ${r.name}, c=${r.concurrency} | ${cpuLabels.map(() => 'n/a').join(' | ')} | n/a | n/a |`;
+      ...cpuRows.map(({ name, cpu: c }) => {
+        if (!c) return `| ${name} | ${cpuLabels.map(() => 'n/a').join(' | ')} | n/a | n/a |`;
         const cells = cpuLabels.map((l) => cores(c.processes[l], c.seconds));
-        return `| ${r.name}, c=${r.concurrency} | ${cells.join(' | ')} | ${c.othersCores.toFixed(2)} | ${c.busyCores.toFixed(2)} |`;
+        return `| ${name} | ${cells.join(' | ')} | ${c.othersCores.toFixed(2)} | ${c.busyCores.toFixed(2)} |`;
       }),
     ].join('\n');
     const perOrder = [
@@ -565,9 +603,9 @@ async function main(): Promise<void> {
     const report = `### Orders, ${new Date().toISOString().slice(0, 10)}
 
 ${machineLine()}
-Settings: PlaceOrder (WEB, HOME_DELIVERY, CARD approved, 1–3 lines of 1–2 units) for ${SECONDS} s or ${MAX_ORDERS} orders at concurrency ${CONCURRENCIES.join(', ')}; single calls for ${CEILING_SECONDS} s at concurrency ${CEILING_CONCURRENCY} and ${SINGLE_SECONDS} s with one caller (PlaceOrder with one caller ${2 * SINGLE_SECONDS} s); ${SKU_COUNT} SKUs × ${UNITS} units at each of ${LOCATIONS.length} locations (a warehouse, ${STORES.length} stores); ${WARMUP} warm-up orders; database ${MONGO_URL.replace(/\/\/[^@]*@/, '//')}; Kafka ${KAFKA_BROKERS}; catalogue, inventory, payments, orders, the load generator, Kafka and the database all on this machine. Load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end; ${minutes.toFixed(1)} min in all. Confirmed orders: ${groupText || 'none'}.
+Settings: PlaceOrder (WEB, HOME_DELIVERY, CARD approved, 1–3 lines of 1–2 units) for ${SECONDS} s or ${MAX_ORDERS} orders at concurrency ${CONCURRENCIES.join(', ')}; single calls for ${CEILING_SECONDS} s or ${CEILING_MAX} calls at concurrency ${CEILING_CONCURRENCY} and ${SINGLE_SECONDS} s with one caller (PlaceOrder with one caller ${2 * SINGLE_SECONDS} s); ${SKU_COUNT} SKUs × ${UNITS} units at each of ${LOCATIONS.length} locations (a warehouse, ${STORES.length} stores); ${WARMUP} warm-up orders; database ${MONGO_URL.replace(/\/\/[^@]*@/, '//')}; Kafka ${KAFKA_BROKERS}; catalogue, inventory, payments, orders, the load generator, Kafka and the database all on this machine. Load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end; ${minutes.toFixed(1)} min in all. Confirmed orders: ${groupText || 'none'}.
 
-ok/s counts calls that answered the expected outcome (PlaceOrder: the order CONFIRMED; Reserve: the hold ACTIVE; AuthorizePayment: AUTHORIZED); latencies are over every call.
+ok/s counts calls that answered the expected outcome (PlaceOrder: the order CONFIRMED; Reserve: the hold ACTIVE; AuthorizePayment: AUTHORIZED); latencies are over every call. After every run the bench waits until every service's outbox is empty (the events of the run published to Kafka) before the next one: "outbox drain s" is that wait.
 
 ${timedTable([...placements, ...ceiling, ...single])}
 
@@ -601,6 +639,7 @@ ${perOrder}
         placements: placements.map((r) => ({ ...r, cpu: cpuOf.get(r) })),
         ceiling: ceiling.map((r) => ({ ...r, cpu: cpuOf.get(r) })),
         single: single.map((r) => ({ ...r, cpu: cpuOf.get(r) })),
+        idle,
         groupsPerConfirmedOrder: groups,
         memoryMiB: memory,
         peakMiB: peak,
@@ -611,16 +650,8 @@ ${perOrder}
   } finally {
     for (const c of Object.values(raw)) c.close();
     await stopAll();
-    const mongo = await MongoClient.connect(MONGO_URL).catch(() => undefined);
-    if (mongo) {
-      for (const s of SERVICES) {
-        await mongo
-          .db(`bench_ord_${s.slice(0, 3)}_${run}`)
-          .dropDatabase()
-          .catch(() => undefined);
-      }
-      await mongo.close();
-    }
+    for (const db of databases) await db.dropDatabase().catch(() => undefined);
+    await mongo.close();
   }
 }
 

@@ -14,6 +14,8 @@ export interface TimedResult extends LoadResult {
   /** The first error and the first other outcome seen, for the report. */
   firstError?: string;
   firstOutcome?: string;
+  /** Seconds after the run until every service's outbox was empty (the relays' deferred work), when measured. */
+  drainSeconds?: number;
 }
 
 /** What one call answered: the expected outcome (`true`), or the name of another one and why. */
@@ -93,12 +95,12 @@ export function timedTable(results: TimedResult[]): string {
       .join(', ');
     return (
       `| ${r.name} | ${r.concurrency} | ${(r.ok / r.seconds).toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ` +
-      `${r.p99.toFixed(1)} | ${r.ops} | ${r.errors} | ${others || 0} |`
+      `${r.p99.toFixed(1)} | ${r.ops} | ${r.errors} | ${others || 0} | ${r.drainSeconds?.toFixed(1) ?? 'n/a'} |`
     );
   });
   return [
-    '| operation | c | ok/s | p50 ms | p95 ms | p99 ms | calls | errors | other outcomes |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| operation | c | ok/s | p50 ms | p95 ms | p99 ms | calls | errors | other outcomes | outbox drain s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
     ...rows,
   ].join('\n');
 }
