@@ -13,7 +13,8 @@ import {
   type PlaceOrderRequest,
 } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { decodeFieldViolations } from '@o2o/kit-grpc';
-import { grpcHealth, refusal, waitFor } from '@o2o/kit-testing';
+import { grpcHealth, refusal, testInfra, waitFor } from '@o2o/kit-testing';
+import { MongoClient } from 'mongodb';
 import { DELIVERY_POINT, LOCATIONS, type SkuSpec, startSystem, type System } from './system';
 
 let sys: System;
@@ -136,6 +137,23 @@ it('lists a customer’s orders newest first in cursor pages, filtered by status
   expect((await refusal(list({}))).code).toBe(status.INVALID_ARGUMENT);
   const tooBig = await refusal(list({ customerId, page: { pageSize: 500, pageToken: '' } }));
   expect(decodeFieldViolations(tooBig.metadata).map((v) => v.field)).toContain('page.page_size');
+});
+
+it('leaves nothing due for the recovery loop once an order has no task left', async () => {
+  const placed = await place(order(`api-due-${randomUUID().slice(0, 8)}`));
+  expect(placed.settling).toBe(false);
+  const mongo = await new MongoClient(testInfra().mongoUrl).connect();
+  try {
+    const doc = await mongo
+      .db(sys.databases.orders)
+      .collection('orders')
+      .findOne({ _id: placed.id as never });
+    expect(doc?.tasks).toEqual([]);
+    expect(doc).not.toHaveProperty('nextRunAt');
+    expect(doc).not.toHaveProperty('leaseOwner');
+  } finally {
+    await mongo.close();
+  }
 });
 
 it('keeps a timeline of every step, oldest first, with the status after each', async () => {

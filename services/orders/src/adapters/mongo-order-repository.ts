@@ -10,6 +10,16 @@ import type { OrderEvent, OrderState, RecordedEvent } from '../domain/types';
 /** How often update() reloads and re-applies after losing a version race before answering ABORTED. */
 const UPDATE_ATTEMPTS = 12;
 
+/** Top-level fields of an order that may be absent; a change that clears one removes it from the document. */
+const OPTIONAL_FIELDS = [
+  'customerId',
+  'storeId',
+  'associateId',
+  'marketplace',
+  'statusReason',
+  'nextRunAt',
+] as const satisfies readonly (keyof OrderState)[];
+
 /** The collection the orders and their outbox live in (the relay reads it). */
 export const ORDERS_COLLECTION = 'orders';
 
@@ -78,17 +88,29 @@ export function mongoOrderRepository(
       return doc ? fromDocument(doc) : undefined;
     },
 
-    async update(id, change) {
+    async update(id, change, known) {
       for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
-        const doc = await orders.findOne({ _id: id });
-        if (!doc) throw new OrderError('not-found', `Order "${id}" does not exist`);
-        const order = Order.fromState(fromDocument(doc));
+        // A caller that holds the current state (a task runner) saves the read; a lost race reloads.
+        let current = attempt === 1 ? known : undefined;
+        if (!current) {
+          const doc = await orders.findOne({ _id: id }, { projection: { outbox: 0 } });
+          if (!doc) throw new OrderError('not-found', `Order "${id}" does not exist`);
+          current = fromDocument(doc);
+        }
+        const order = Order.fromState(current);
         const { events, result } = change(order);
         const state = order.snapshot();
-        if (state.version === doc.version) return { state, result };
+        if (state.version === current.version) return { state, result };
+        const set = fields(state);
+        // Fields the change removed (e.g. nextRunAt once no task is left) are removed from the document too.
+        const unset = OPTIONAL_FIELDS.filter((f) => current[f] !== undefined && state[f] === undefined);
         const written = await orders.updateOne(
-          { _id: id, version: doc.version },
-          { $set: fields(state), ...(events.length > 0 ? { $push: outboxPush(outboxOf(events, state)) } : {}) },
+          { _id: id, version: current.version },
+          {
+            $set: set,
+            ...(unset.length > 0 ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}),
+            ...(events.length > 0 ? { $push: outboxPush(outboxOf(events, state)) } : {}),
+          },
         );
         if (written.matchedCount === 1) return { state, result };
         // Lost the race: someone changed the order since we read it. Back off a little, reload and re-apply.

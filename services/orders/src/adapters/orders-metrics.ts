@@ -54,13 +54,17 @@ export function ordersMetrics() {
           }
           return inserted;
         },
-        async update(id, change) {
+        async update(id, change, known) {
           let written: { channel: string; types: string[] } | undefined;
-          const result = await inner.update(id, (order) => {
-            const out = change(order);
-            written = { channel: order.snapshot().channel, types: out.events.map((e) => e.type) };
-            return out;
-          });
+          const result = await inner.update(
+            id,
+            (order) => {
+              const out = change(order);
+              written = { channel: order.snapshot().channel, types: out.events.map((e) => e.type) };
+              return out;
+            },
+            known,
+          );
           // Only the last application's events were written (earlier ones lost a version race).
           for (const type of written?.types ?? []) transitions.add(1, { channel: written!.channel, event: type });
           return result;

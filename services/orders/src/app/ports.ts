@@ -163,6 +163,8 @@ export interface OrderRepository {
   update<R>(
     id: string,
     change: (order: Order) => { events: OrderEvent[]; result: R },
+    /** The state the caller already holds; the first attempt applies the change to it without reading. */
+    known?: OrderState,
   ): Promise<{ state: OrderState; result: R }>;
   /** Takes or renews the claim on an order's tasks; false when another runner holds an unexpired claim. */
   claim(id: string, lease: Lease, now: Date): Promise<boolean>;

@@ -56,9 +56,12 @@ async function runClaimed(
   const started = Date.now();
   const lease = () => ({ owner: deps.runnerId, until: new Date(deps.clock.now().getTime() + deps.leaseMs) });
   if (!options.claimed && !(await deps.orders.claim(orderId, lease(), deps.clock.now()))) return undefined;
+  // The claim is renewed once half of it has passed, not at every task: one write less per task.
+  let renewAt = Date.now() + deps.leaseMs / 2;
   try {
+    // Read once; afterwards each update answers with the state it wrote (a lost race reloads inside update()).
+    let state = await deps.orders.get(orderId);
     for (;;) {
-      const state = await deps.orders.get(orderId);
       if (!state) return undefined;
       const task = state.tasks[0];
       if (!task) return state;
@@ -68,16 +71,25 @@ async function runClaimed(
         if (wait > INLINE_RETRY_MAX_WAIT_MS || Date.now() - started > RUN_BUDGET_MS) return state;
         await new Promise((r) => setTimeout(r, wait));
       }
-      if (!(await deps.orders.claim(orderId, lease(), deps.clock.now()))) return undefined;
+      if (Date.now() >= renewAt) {
+        if (!(await deps.orders.claim(orderId, lease(), deps.clock.now()))) return undefined;
+        renewAt = Date.now() + deps.leaseMs / 2;
+      }
       const outcome = await executeSafely(deps, state, task, options.secrets);
-      const { state: after, result: events } = await deps.orders.update(orderId, (order: Order) => {
-        const events = order.completeTask(task.id, outcome, deps.clock.now(), deps.policy);
-        return { events, result: events };
-      });
+      const before: OrderState = state;
+      const { state: after, result: events } = await deps.orders.update(
+        orderId,
+        (order: Order) => {
+          const events = order.completeTask(task.id, outcome, deps.clock.now(), deps.policy);
+          return { events, result: events };
+        },
+        before,
+      );
       if (events.length > 0) deps.afterWrite();
-      if (state.status === 'PENDING' && after.status !== 'PENDING') {
+      if (before.status === 'PENDING' && after.status !== 'PENDING') {
         deps.onPlacementSettled?.(after, (deps.clock.now().getTime() - after.createdAt.getTime()) / 1000);
       }
+      state = after;
     }
   } finally {
     await deps.orders.unclaim(orderId, deps.runnerId).catch(() => undefined);
