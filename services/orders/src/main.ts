@@ -61,7 +61,7 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
     confirmedHoldTtlMs: config.CONFIRMED_HOLD_TTL_MS,
   };
 
-  let kick = () => {};
+  let kick: (orderId: string) => void = () => {};
   const deps: Deps = {
     orders: metrics.orders(stored),
     catalogue,
@@ -72,7 +72,7 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
     newId: () => `o-${randomUUID()}`,
     runnerId: `orders-${randomUUID().slice(0, 8)}`,
     leaseMs: config.TASK_LEASE_MS,
-    afterWrite: () => kick(),
+    afterWrite: (orderId) => kick(orderId),
     onTaskError: (orderId, err) => {
       metrics.taskError();
       logger.error({ err, orderId }, 'an order task failed unexpectedly; it is retried');
@@ -113,7 +113,7 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
     logger,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
-  kick = events.kick;
+  kick = (orderId) => events.kick({ collection: ORDERS_COLLECTION, ids: [orderId] });
 
   const recovery = startPeriodic(
     'order-recovery',

@@ -2,6 +2,7 @@ import type { ConsumeOptions, EventConsumer, EventProducer, KafkaClient, TopicSp
 import type { Logger } from '@o2o/kit-log';
 import type { Collection } from 'mongoose';
 import { trackOutboxBacklog } from './outbox-metrics';
+import type { DocumentId } from './outbox-leases';
 import { HAS_OUTBOX_ENTRIES, type OutboxRelay, startOutboxRelay } from './outbox-relay';
 
 /** What a service publishes and consumes. */
@@ -20,8 +21,11 @@ export interface EventPipelineOptions {
 
 /** A service's Kafka side: outbox relays (and consumers) started as soon as the broker answers. */
 export interface EventPipeline {
-  /** Wakes every relay (call after a write that stored events). */
-  kick: () => void;
+  /**
+   * Wakes the relays after a write that stored events. Naming the collection and the documents written lets that
+   * relay read just them instead of scanning (see OutboxRelay.kick); without a hint every relay scans.
+   */
+  kick: (hint?: { collection: string; ids: readonly DocumentId[] }) => void;
   /** Stops consumers (finishing the message in hand), relays and the producer, and closes the Kafka client. */
   stop(): Promise<void>;
 }
@@ -66,7 +70,12 @@ export function startEventPipeline(options: EventPipelineOptions): EventPipeline
     }
   })();
   return {
-    kick: () => relays.forEach((relay) => relay.kick()),
+    kick: (hint) => {
+      if (!hint) return relays.forEach((relay) => relay.kick());
+      options.outboxes.forEach((collection, i) => {
+        if (collection.collectionName === hint.collection) relays[i]?.kick(hint.ids);
+      });
+    },
     async stop() {
       stopped = true;
       await ready;

@@ -29,8 +29,11 @@ export interface OutboxRelayOptions {
 
 /** A running relay. */
 export interface OutboxRelay {
-  /** Looks for work now instead of at the next poll, e.g. right after this process wrote events. */
-  kick(): void;
+  /**
+   * Looks for work now instead of at the next poll, e.g. right after this process wrote events. With the ids of the
+   * documents written, the next round reads just those by `_id` instead of scanning the collection.
+   */
+  kick(ids?: readonly DocumentId[]): void;
   /** Lets the publish in flight finish (and be marked), then stops. */
   stop(): Promise<void>;
   /** How many documents still hold unsent events (for metrics and tests). */
@@ -40,7 +43,7 @@ export interface OutboxRelay {
 /** The filter for "this document has unsent events"; works on MongoDB and FerretDB 1.24. */
 export const HAS_OUTBOX_ENTRIES = { 'outbox.0': { $exists: true } } as const;
 
-type Round = 'idle' | 'busy' | 'failed';
+type Round = 'idle' | 'busy' | 'hinted' | 'failed';
 
 /**
  * Starts publishing the collection's outbox entries to Kafka: per document in array order, removed only after the
@@ -61,11 +64,22 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const sleeper = createSleeper();
   const backlog = options.backlog ?? trackOutboxBacklog(collection, HAS_OUTBOX_ENTRIES);
   let stopping = false;
+  // Documents this process just wrote events to: read by _id (cheap everywhere, and on FerretDB the only indexed
+  // read), so a busy service does not scan the collection once per write. Scans still run at every poll, and at
+  // least once per poll interval under load, for other replicas' writes and anything a crash left behind.
+  const hints = new Map<string, DocumentId>();
+  let lastScan = 0;
 
   async function round(): Promise<Round> {
     sleeper.clearKick();
-    const claimed = await claim(collection, leases, { batchSize, backlog }, log);
-    if (claimed.length === 0) return 'idle';
+    const hinted = Date.now() - lastScan < pollIntervalMs ? [...hints.values()].slice(0, batchSize) : [];
+    for (const id of hinted) hints.delete(String(id));
+    if (hinted.length === 0) lastScan = Date.now();
+    const claimed =
+      hinted.length > 0
+        ? await claimHinted(collection, leases, hinted, log)
+        : await claim(collection, leases, { batchSize, backlog }, log);
+    if (claimed.length === 0) return hinted.length > 0 ? 'hinted' : 'idle';
     const ids = claimed.map((c) => c.id);
     // A live relay never loses its claim, however slow the broker: the lease only times out a dead one.
     const renewal = setInterval(() => {
@@ -85,7 +99,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         return 'failed';
       }
       for (const pending of claimed) await removeSent(collection, pending, log);
-      return 'busy';
+      return hinted.length > 0 ? 'hinted' : 'busy';
     } finally {
       clearInterval(renewal);
       await leases
@@ -113,12 +127,19 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (failures > 0) log.info({ failedRounds: failures }, 'Outbox relay recovered');
       failures = 0;
       if (outcome === 'idle') await sleeper.sleep(pollIntervalMs, true);
+      // After hinted work, wait for the next write or the poll (which scans) unless more hints are waiting.
+      else if (outcome === 'hinted' && hints.size === 0) await sleeper.sleep(pollIntervalMs, true);
     }
   }
 
   const running = run();
   return {
-    kick: () => sleeper.kick(),
+    kick(ids) {
+      for (const id of ids ?? []) hints.set(String(id), id);
+      // While the broker is down hints pile up; past a bound the scans (which find everything anyway) take over.
+      if (hints.size > batchSize * 20) hints.clear();
+      sleeper.kick();
+    },
     async stop() {
       stopping = true;
       sleeper.stop();
@@ -149,10 +170,40 @@ async function claim(
   const ids = await leases.acquire(candidates.map((c) => c._id as DocumentId));
   if (ids.length === 0) return [];
   // Read after leasing, so the entries are the ones no other relay is publishing.
-  const documents = await collection.find({ _id: { $in: ids } } as mongo.Filter<mongo.Document>).toArray();
+  const documents = await collection
+    .find({ _id: { $in: ids } } as mongo.Filter<mongo.Document>, { projection: { outbox: 1 } })
+    .toArray();
+  return keepPublishable(documents, ids, leases, log);
+}
+
+// Leases the hinted documents and reads each by _id; one another relay holds, or already emptied, is left to it.
+async function claimHinted(
+  collection: mongo.Collection<mongo.Document>,
+  leases: Leases,
+  hinted: DocumentId[],
+  log: Logger,
+): Promise<PendingDocument[]> {
+  const ids = await leases.acquire(hinted);
+  if (ids.length === 0) return [];
+  const documents = await Promise.all(
+    ids.map((_id) => collection.findOne({ _id } as mongo.Filter<mongo.Document>, { projection: { outbox: 1 } })),
+  );
+  return keepPublishable(documents, ids, leases, log);
+}
+
+// The claimed documents that have entries to publish; the leases of the others are released at once.
+async function keepPublishable(
+  documents: (mongo.WithId<mongo.Document> | null)[],
+  ids: DocumentId[],
+  leases: Leases,
+  log: Logger,
+): Promise<PendingDocument[]> {
   const claimed: PendingDocument[] = [];
   const unused: DocumentId[] = [];
+  const found = new Set<string>();
   for (const document of documents) {
+    if (!document) continue;
+    found.add(String(document._id));
     const entries = readStoredEntries(document.outbox);
     if (entries instanceof Error) {
       // A repository bug. The lease is kept (not released) so the document is retried once per lease, not every round.
@@ -163,7 +214,6 @@ async function claim(
       claimed.push({ id: document._id, entries });
     }
   }
-  const found = new Set(documents.map((d) => String(d._id)));
   unused.push(...ids.filter((id) => !found.has(String(id))));
   await leases.release(unused);
   return claimed;

@@ -3,6 +3,7 @@ import { toCloudEventHeaders, type EventProducer } from '@o2o/kit-kafka';
 import { waitFor } from '@o2o/kit-testing';
 import { cleanUp, collect, gatedProducer, pause, startHarness, testEvent, type Harness } from './harness';
 import { outboxPush, type OutboxEntry } from '../src/outbox-entry';
+import type { OutboxBacklog } from '../src/outbox-metrics';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox-relay';
 
 jest.setTimeout(60_000); // jest applies testTimeout only globally, not per project
@@ -17,7 +18,10 @@ afterEach(async () => {
   await cleanUp([...cleanup.splice(0).reverse(), () => h.close()]);
 });
 
-function relay(producer: EventProducer, options: { batchSize?: number; leaseMs?: number } = {}): OutboxRelay {
+function relay(
+  producer: EventProducer,
+  options: { batchSize?: number; leaseMs?: number; pollIntervalMs?: number; backlog?: OutboxBacklog } = {},
+): OutboxRelay {
   const started = startOutboxRelay({
     collection: h.collection,
     producer,
@@ -218,4 +222,42 @@ it('kick() publishes a fresh write without waiting for the next poll', async () 
   await h.collection.insertOne({ _id: 'agg-1' as never, outbox: [testEvent(h.topic, 'agg-1', 0)] });
   r.kick();
   await c.waitForCount(1, 10_000);
+});
+
+it('reads a hinted document by _id at once, without waiting for the poll; a hint with nothing to send is harmless', async () => {
+  const c = await consumer();
+  let scans = 0; // every scan reports what it saw to the backlog; reads by _id do not
+  const backlog: OutboxBacklog = { observed: () => void scans++, untrack: () => undefined };
+  const r = relay(await producer(), { pollIntervalMs: 60_000, backlog });
+  await waitFor(() => (scans === 1 ? true : undefined)); // the first round scanned; the next scan is a minute away
+  await h.collection.insertOne({ _id: 'hinted' as never, outbox: [testEvent(h.topic, 'hinted', 0)] });
+  await h.collection.insertOne({ _id: 'empty' as never, outbox: [] });
+  const started = Date.now();
+  r.kick(['hinted', 'empty', 'missing']);
+  await c.waitForCount(1);
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(c.received.map((m) => m.key)).toEqual(['hinted']);
+  expect(scans).toBe(1);
+  await waitFor(async () => ((await outboxOf('hinted')).length === 0 ? true : undefined), { timeoutMs: 5_000 });
+  // Every lease the hinted round took is given back.
+  await waitFor(async () => ((await leases().countDocuments({})) === 0 ? true : undefined), { timeoutMs: 5_000 });
+});
+
+it('keeps scanning at the poll interval while hints keep coming (other replicas’ writes are not starved)', async () => {
+  const c = await consumer();
+  const r = relay(await producer(), { pollIntervalMs: 300 });
+  await h.collection.insertOne({ _id: 'busy' as never, outbox: [] });
+  let hinting = true;
+  const hinter = (async () => {
+    while (hinting) {
+      r.kick(['busy']);
+      await pause(20);
+    }
+  })();
+  // Written by "another replica": no hint for it.
+  await h.collection.insertOne({ _id: 'unhinted' as never, outbox: [testEvent(h.topic, 'unhinted', 0)] });
+  await c.waitForCount(1);
+  hinting = false;
+  await hinter;
+  expect(c.received.map((m) => m.key)).toEqual(['unhinted']);
 });

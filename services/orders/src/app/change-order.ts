@@ -53,7 +53,7 @@ export async function requestReturn(
     );
     return { events, result: returnId };
   });
-  deps.afterWrite();
+  deps.afterWrite(state.id);
   return { order: state, returnId: result };
 }
 
@@ -81,7 +81,7 @@ export async function onPaymentEvent(
     return { events, result: undefined };
   });
   if (state.tasks.length > 0) kickTasks(deps, state.id);
-  deps.afterWrite();
+  deps.afterWrite(state.id);
 }
 
 /**
@@ -99,13 +99,13 @@ export async function onFulfilmentEvent(
     events: order.advanceGroup(event.groupId, event.step, deps.clock.now(), event.reason),
     result: undefined,
   }));
-  deps.afterWrite();
+  deps.afterWrite(state.id);
   if (state.tasks.length > 0) kickTasks(deps, state.id);
 }
 
 /** Runs the queued tasks a little while inline so the answer shows them done when they are quick. */
 async function settle(deps: Deps, state: OrderState): Promise<OrderState> {
-  deps.afterWrite();
+  deps.afterWrite(state.id);
   if (state.tasks.length === 0) return state;
   return (await runTasks(deps, state.id)) ?? state;
 }

@@ -24,7 +24,7 @@ export async function placeOrder(deps: Deps, input: PlacementInput): Promise<Ord
   const secrets = placement.cardNumber ? { cardNumber: placement.cardNumber } : {};
 
   if ((await deps.orders.insert(order, events, { placementKey: key, fingerprint, lease })) === 'inserted') {
-    deps.afterWrite();
+    deps.afterWrite(order.id);
     return (await runTasks(deps, order.id, { secrets, claimed: true })) ?? (await mustGet(deps, order.id));
   }
   const existing = await deps.orders.findByPlacementKey(key);

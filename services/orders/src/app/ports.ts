@@ -196,8 +196,8 @@ export interface Deps {
   runnerId: string;
   /** How long a claim on an order's tasks lasts without renewal. */
   leaseMs: number;
-  /** Called after every write that queued events (wakes the outbox relay). */
-  afterWrite(): void;
+  /** Called after every write that queued events of `orderId` (wakes the outbox relay, pointing it at the order). */
+  afterWrite(orderId: string): void;
   /** Reports a task that failed unexpectedly (a bug or a storage error), for logs and metrics. */
   onTaskError(orderId: string, error: unknown): void;
   /** Observes finished placements (metrics): how long from placing to the status reached. */

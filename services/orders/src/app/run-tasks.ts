@@ -85,7 +85,7 @@ async function runClaimed(
         },
         before,
       );
-      if (events.length > 0) deps.afterWrite();
+      if (events.length > 0) deps.afterWrite(orderId);
       if (before.status === 'PENDING' && after.status !== 'PENDING') {
         deps.onPlacementSettled?.(after, (deps.clock.now().getTime() - after.createdAt.getTime()) / 1000);
       }
