@@ -156,6 +156,40 @@ it('leaves nothing due for the recovery loop once an order has no task left', as
   }
 });
 
+it('refuses an order naming a store that does not exist or is not a store, creating nothing', async () => {
+  const customerId = `api-stores-${randomUUID().slice(0, 8)}`;
+  const pickupAt = (pickupLocationId: string) =>
+    order(customerId, {
+      channel: Channel.CHANNEL_APP,
+      lines: [{ skuCode: cup.code, quantity: '1' }],
+      fulfilment: { type: FulfilmentType.FULFILMENT_TYPE_STORE_PICKUP, delivery: undefined, pickupLocationId },
+    });
+  const unknown = await refusal(sys.orders.placeOrder(pickupAt('store-nowhere')));
+  expect(unknown.code).toBe(status.NOT_FOUND);
+  expect(unknown.details).toContain('fulfilment.pickup_location_id');
+  const warehouse = await refusal(sys.orders.placeOrder(pickupAt(LOCATIONS.warehouse)));
+  expect(warehouse.code).toBe(status.FAILED_PRECONDITION);
+  const pos = await refusal(
+    sys.orders.placeOrder(
+      order('', {
+        channel: Channel.CHANNEL_STORE_POS,
+        storeId: 'store-nowhere',
+        associateId: 'assoc-1',
+        fulfilment: {
+          type: FulfilmentType.FULFILMENT_TYPE_IN_STORE_CARRY_OUT,
+          delivery: undefined,
+          pickupLocationId: '',
+        },
+        payment: { method: PaymentMethod.PAYMENT_METHOD_CASH, card: undefined, walletChannel: 0, terminalId: '' },
+      }),
+    ),
+  );
+  expect(pos.code).toBe(status.NOT_FOUND);
+  expect(pos.details).toContain('store_id');
+  expect((await list({ customerId })).orders).toEqual([]);
+  expect((await list({ storeId: 'store-nowhere' })).orders).toEqual([]);
+});
+
 it('keeps a timeline of every step, oldest first, with the status after each', async () => {
   const placed = await place(order(`api-timeline-${randomUUID().slice(0, 8)}`));
   const { entries } = await sys.orders.getOrderTimeline({ orderId: placed.id });

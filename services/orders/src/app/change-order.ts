@@ -3,6 +3,7 @@
 import { OrderError } from '../domain/errors';
 import type { FulfilmentStep } from '../domain/order';
 import type { ItemQuantity, Money, OrderState } from '../domain/types';
+import { lookUpLocation } from './locations';
 import type { Deps } from './ports';
 import { kickTasks, runTasks } from './run-tasks';
 
@@ -41,8 +42,7 @@ export async function requestReturn(
   if (!(await deps.orders.get(request.orderId))) {
     throw new OrderError('not-found', `Order "${request.orderId}" does not exist`);
   }
-  const location = await deps.inventory.location(request.locationId);
-  if (!location) throw new OrderError('not-found', `Location "${request.locationId}" does not exist`);
+  const location = await lookUpLocation(deps, request.locationId, 'location_id');
   if (!location.open || !location.acceptsReturns) {
     throw new OrderError('failed-precondition', `Location "${request.locationId}" does not take returns now`);
   }

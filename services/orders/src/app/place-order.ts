@@ -4,6 +4,7 @@ import { OrderError } from '../domain/errors';
 import { Order } from '../domain/order';
 import { type Placement, validatePlacement } from '../domain/placement';
 import type { OrderState, PlacementInput } from '../domain/types';
+import { checkPlacementLocations } from './locations';
 import type { Deps } from './ports';
 import { runTasks } from './run-tasks';
 
@@ -18,6 +19,14 @@ export async function placeOrder(deps: Deps, input: PlacementInput): Promise<Ord
   const placement = validatePlacement(input);
   const key = placementKey(placement);
   const fingerprint = fingerprintOf(placement);
+  try {
+    await checkPlacementLocations(deps, placement);
+  } catch (error) {
+    // A repeat of a placement whose store has closed since still answers with its order.
+    const existing = await deps.orders.findByPlacementKey(key);
+    if (existing?.fingerprint === fingerprint) return repeatOf(deps, existing.state, {});
+    throw error;
+  }
   const now = deps.clock.now();
   const { order, events } = Order.place(deps.newId(), placement, now, deps.policy);
   const lease = { owner: deps.runnerId, until: new Date(now.getTime() + deps.leaseMs) };
