@@ -22,12 +22,7 @@ export function paymentsEventHandler(
   logger: Logger,
   onIgnored: (type: string) => void,
 ): (message: IncomingMessage) => Promise<void> {
-  return async (message) => {
-    const type = message.headers.ce_type ?? '';
-    const read = readPayment(type, message.value);
-    if (!read) return;
-    await refusalsSkipped(logger, type, onIgnored, () => onPaymentEvent(deps, read));
-  };
+  return eventHandler(readPayment, (event) => onPaymentEvent(deps, event), logger, onIgnored);
 }
 
 /** Handles one delivery event. */
@@ -36,11 +31,20 @@ export function deliveryEventHandler(
   logger: Logger,
   onIgnored: (type: string) => void,
 ): (message: IncomingMessage) => Promise<void> {
+  return eventHandler(readDelivery, (event) => onFulfilmentEvent(deps, event), logger, onIgnored);
+}
+
+// Decodes the events it knows (others are not this service's concern) and applies them, skipping refusals.
+function eventHandler<E>(
+  read: (type: string, value: Buffer) => E | undefined,
+  apply: (event: E) => Promise<void>,
+  logger: Logger,
+  onIgnored: (type: string) => void,
+): (message: IncomingMessage) => Promise<void> {
   return async (message) => {
     const type = message.headers.ce_type ?? '';
-    const read = readDelivery(type, message.value);
-    if (!read) return;
-    await refusalsSkipped(logger, type, onIgnored, () => onFulfilmentEvent(deps, read));
+    const event = read(type, message.value);
+    if (event) await refusalsSkipped(logger, type, onIgnored, () => apply(event));
   };
 }
 
