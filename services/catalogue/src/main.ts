@@ -47,7 +47,13 @@ export async function start(
 
   const server = await serveService({
     services: (inFlight) => [
-      catalogueGrpcService({ products, clock: { now: () => new Date() }, logger, inFlight, afterWrite: events.kick }),
+      catalogueGrpcService({
+        products,
+        clock: { now: () => new Date() },
+        logger,
+        inFlight,
+        afterWrite: (id) => events.kick({ collection: 'products', ids: [id] }),
+      }),
     ],
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,

@@ -10,7 +10,7 @@ import type { InventoryDeps } from './app/ports';
 import type { InventoryConfig } from './config';
 import { INVENTORY_TOPIC, inventoryEventEncoder } from './adapters/event-encoder';
 import { inventoryMetrics } from './adapters/inventory-metrics';
-import { inventoryGrpcService } from './adapters/grpc-server';
+import { inventoryGrpcService, type WrittenDocuments } from './adapters/grpc-server';
 import { CATALOGUE_TOPIC, catalogueEventHandler } from './adapters/kafka-catalogue-consumer';
 import { mongoHoldRepository } from './adapters/mongo-hold-repository';
 import { mongoLocationRepository } from './adapters/mongo-location-repository';
@@ -98,8 +98,14 @@ export async function start(
     logger,
   );
 
+  // Naming the documents written lets each relay read them by _id instead of scanning its collection.
+  const afterWrite = (written?: WrittenDocuments) => {
+    if (!written) return events.kick();
+    if (written.holds?.length) events.kick({ collection: 'holds', ids: written.holds });
+    if (written.stock?.length) events.kick({ collection: 'stock', ids: written.stock });
+  };
   const server = await serveService({
-    services: (inFlight) => [inventoryGrpcService({ ...deps, logger, inFlight, afterWrite: events.kick })],
+    services: (inFlight) => [inventoryGrpcService({ ...deps, logger, inFlight, afterWrite })],
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
     logger,

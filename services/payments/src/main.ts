@@ -84,7 +84,9 @@ export async function start(
     clock: { now: () => new Date() },
     walletTtlMs: config.WALLET_PAYMENT_TTL_MS,
   };
-  const afterWrite = events.kick;
+  // Naming the payment written lets the relay read it by _id instead of scanning the collection.
+  const afterWrite = (paymentId?: string) =>
+    events.kick(paymentId ? { collection: PAYMENTS_COLLECTION, ids: [paymentId] } : undefined);
   const onFailure = (paymentId: string, err: unknown) =>
     logger.warn({ err, paymentId }, 'Wallet sweep could not handle a payment; the next run retries');
 
@@ -96,7 +98,7 @@ export async function start(
     logger,
     apply: async (paymentId, outcome) => {
       const applied = await applyWalletOutcome(deps, paymentId, outcome);
-      afterWrite();
+      afterWrite(paymentId);
       return applied;
     },
   });

@@ -56,13 +56,13 @@ export function catalogueGrpcService(deps: {
   clock: Clock;
   logger: Logger;
   inFlight?: InFlight;
-  /** Called after every successful write, to wake the outbox relay at once. */
-  afterWrite?: () => void;
+  /** Called after every successful write of a product, to wake the outbox relay at once and point it there. */
+  afterWrite?: (productId: string) => void;
 }): ServedService {
   const mapError = errorMapper(isCatalogueError, CATALOGUE_STATUS, deps.logger);
   const wrap = <Req, Res>(handler: (request: Req) => Promise<Res>) => unary(handler, mapError, deps.inFlight);
   const written = (state: ProductState) => {
-    deps.afterWrite?.();
+    deps.afterWrite?.(state.id);
     return { product: productToPb(state) };
   };
 

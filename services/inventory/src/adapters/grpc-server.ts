@@ -30,6 +30,7 @@ import {
   Violations,
 } from '../domain/errors';
 import { checkLocationInput } from '../domain/location';
+import { stockId } from '../domain/stock';
 import { MAX_HOLD_LINES } from '../domain/hold';
 import {
   capabilityFromPb,
@@ -59,24 +60,36 @@ export const INVENTORY_STATUS: StatusTable<InventoryErrorKind> = {
   unavailable: status.UNAVAILABLE,
 };
 
+/** The documents a call wrote, by collection. */
+export interface WrittenDocuments {
+  holds?: string[];
+  stock?: string[];
+}
+
+// A hold's own document and the stock records of its lines (a hold can also write StockLow to those).
+function holdDocuments(hold: { id: string; lines: { skuCode: string; locationId: string }[] }): WrittenDocuments {
+  return { holds: [hold.id], stock: hold.lines.map((l) => stockId(l.skuCode, l.locationId)) };
+}
+
 /** The InventoryService implementation: maps the wire to use cases and back, nothing more. */
 export function inventoryGrpcService(
   deps: InventoryDeps & {
     logger: Logger;
     inFlight?: InFlight;
-    /** Called after every successful write, to wake the outbox relays at once. */
-    afterWrite?: () => void;
+    /**
+     * Called after every write, to wake the outbox relays at once; naming the documents written (hold ids, stock ids
+     * `<sku>@<location>`) lets the relays read just those instead of scanning.
+     */
+    afterWrite?: (written?: WrittenDocuments) => void;
   },
 ): ServedService {
   const mapError = errorMapper(isInventoryError, INVENTORY_STATUS, deps.logger);
   const wrap = <Req, Res>(handler: (request: Req) => Promise<Res>) => unary(handler, mapError, deps.inFlight);
-  const written = <T>(value: T): T => {
-    deps.afterWrite?.();
-    return value;
-  };
-  const writing = async <T>(work: () => Promise<T>): Promise<T> => {
+  const writing = async <T>(work: () => Promise<T>, documents: (result: T) => WrittenDocuments): Promise<T> => {
     try {
-      return written(await work());
+      const result = await work();
+      deps.afterWrite?.(documents(result));
+      return result;
     } catch (error) {
       deps.afterWrite?.(); // a failed hold may still have stored events or settled lines
       throw error;
@@ -124,15 +137,17 @@ export function inventoryGrpcService(
       const reason = reasonFromPb(req.reason, v);
       const quantity = int64FromPb(req.quantity, 'quantity', v);
       v.check();
-      const result = await writing(() =>
-        adjustStock(deps, {
-          requestId: req.requestId,
-          skuCode: req.skuCode,
-          locationId: req.locationId,
-          reason,
-          quantity,
-          note: req.note,
-        }),
+      const result = await writing(
+        () =>
+          adjustStock(deps, {
+            requestId: req.requestId,
+            skuCode: req.skuCode,
+            locationId: req.locationId,
+            reason,
+            quantity,
+            note: req.note,
+          }),
+        () => ({ stock: [stockId(req.skuCode, req.locationId)] }),
       );
       return { stock: stockToPb(result.stock), applied: result.applied };
     }),
@@ -142,14 +157,16 @@ export function inventoryGrpcService(
       const safetyStock = int64FromPb(req.safetyStock, 'safety_stock', v);
       const lowStockThreshold = int64FromPb(req.lowStockThreshold, 'low_stock_threshold', v);
       v.check();
-      const stock = await writing(() =>
-        setStockPolicy(deps, {
-          requestId: req.requestId,
-          skuCode: req.skuCode,
-          locationId: req.locationId,
-          safetyStock,
-          lowStockThreshold,
-        }),
+      const stock = await writing(
+        () =>
+          setStockPolicy(deps, {
+            requestId: req.requestId,
+            skuCode: req.skuCode,
+            locationId: req.locationId,
+            safetyStock,
+            lowStockThreshold,
+          }),
+        () => ({ stock: [stockId(req.skuCode, req.locationId)] }),
       );
       return { stock: stockToPb(stock) };
     }),
@@ -164,22 +181,25 @@ export function inventoryGrpcService(
       v.check();
       const lines = holdLinesFromPb(req.lines, v);
       v.check();
-      const hold = await writing(() =>
-        reserve(deps, { holdId: req.holdId, ownerId: req.ownerId, lines, expiresAt: req.expireTime }),
+      const hold = await writing(
+        () => reserve(deps, { holdId: req.holdId, ownerId: req.ownerId, lines, expiresAt: req.expireTime }),
+        holdDocuments,
       );
       return { hold: holdToPb(hold) };
     }),
 
     releaseHold: wrap(async (req) => ({
-      hold: holdToPb(await writing(() => releaseHold(deps, req.holdId, req.reason))),
+      hold: holdToPb(await writing(() => releaseHold(deps, req.holdId, req.reason), holdDocuments)),
     })),
 
-    commitHold: wrap(async (req) => ({ hold: holdToPb(await writing(() => commitHold(deps, req.holdId))) })),
+    commitHold: wrap(async (req) => ({
+      hold: holdToPb(await writing(() => commitHold(deps, req.holdId), holdDocuments)),
+    })),
 
     extendHold: wrap(async (req) => {
       if (!req.expireTime) throw InventoryError.invalid([{ field: 'expire_time', description: 'is required' }]);
       const expireTime = req.expireTime;
-      return { hold: holdToPb(await writing(() => extendHold(deps, req.holdId, expireTime))) };
+      return { hold: holdToPb(await writing(() => extendHold(deps, req.holdId, expireTime), holdDocuments)) };
     }),
 
     getHold: wrap(async (req) => ({ hold: holdToPb(await getHold(deps, req.holdId)) })),

@@ -34,14 +34,14 @@ export function paymentsGrpcService(
   deps: Deps & {
     logger: Logger;
     inFlight?: InFlight;
-    /** Called after every successful write, to wake the outbox relay at once. */
-    afterWrite?: () => void;
+    /** Called after every successful write of a payment, to wake the outbox relay at once and point it there. */
+    afterWrite?: (paymentId: string) => void;
   },
 ): ServedService {
   const mapError = errorMapper(isPaymentError, PAYMENTS_STATUS, deps.logger);
   const wrap = <Req, Res>(handler: (request: Req) => Promise<Res>) => unary(handler, mapError, deps.inFlight);
   const operated = (result: OperationResult) => {
-    deps.afterWrite?.();
+    deps.afterWrite?.(result.payment.id);
     return { payment: paymentToPb(result.payment), entry: result.entry && entryToPb(result.entry) };
   };
 
@@ -51,7 +51,7 @@ export function paymentsGrpcService(
       const input = authorizeInputFromPb(req, v);
       v.check();
       const payment = await authorizePayment(deps, { ...input, idempotencyKey: req.idempotencyKey });
-      deps.afterWrite?.();
+      deps.afterWrite?.(payment.id);
       return { payment: paymentToPb(payment) };
     }),
 
@@ -100,7 +100,7 @@ export function paymentsGrpcService(
 
     reconcilePayment: wrap(async (req) => {
       const payment = await reconcilePayment(deps, req.paymentId);
-      deps.afterWrite?.();
+      deps.afterWrite?.(payment.id);
       return { payment: paymentToPb(payment) };
     }),
   };
