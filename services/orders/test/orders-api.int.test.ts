@@ -15,14 +15,30 @@ import {
 import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { grpcHealth, refusal, testInfra, waitFor } from '@o2o/kit-testing';
 import { MongoClient } from 'mongodb';
-import { DELIVERY_POINT, LOCATIONS, type SkuSpec, startSystem, type System } from './system';
+import { DELIVERY_POINT, freePort, LOCATIONS, type SkuSpec, startSystem, type System } from './system';
 
 let sys: System;
 const tea: SkuSpec = { code: `API-TEA-${randomUUID().slice(0, 8)}`, online: 2500, store: 2700 };
 const cup: SkuSpec = { code: `API-CUP-${randomUUID().slice(0, 8)}`, online: 900, store: 990 };
 
+let metricsUrl: string;
+
 beforeAll(async () => {
-  sys = await startSystem({ env: { orders: { SHUTDOWN_DRAIN_DELAY_MS: '700', SHUTDOWN_GRACE_MS: '15000' } } });
+  const metricsPort = await freePort();
+  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  sys = await startSystem({
+    env: {
+      orders: {
+        SHUTDOWN_DRAIN_DELAY_MS: '700',
+        SHUTDOWN_GRACE_MS: '15000',
+        // Scraped as Prometheus would, from the process itself.
+        OTEL_METRICS_EXPORTER: 'prometheus',
+        METRICS_HOST: '127.0.0.1',
+        METRICS_PORT: String(metricsPort),
+        METRICS_QUERY_INTERVAL_MS: '0',
+      },
+    },
+  });
   await sys.createLocations();
   await sys.createProduct('API tea set', [tea, cup]);
   await sys.receive(tea.code, LOCATIONS.warehouse, 500);
@@ -274,6 +290,41 @@ it('skips a delivery event the lifecycle refuses and applies the next one', asyn
   expect(timeline.filter((c) => c.startsWith('delivery:'))).toEqual(['delivery: in fulfillment']);
   expect(moved.groups.map((g) => g.id)).toEqual(['g1']);
 }, 60_000);
+
+it('exports its business metrics to Prometheus: transitions by channel and event, placement time, backlogs', async () => {
+  const customerId = `api-metrics-${randomUUID().slice(0, 8)}`;
+  await place(order(customerId));
+  await place(
+    order(customerId, {
+      payment: {
+        method: PaymentMethod.PAYMENT_METHOD_CARD,
+        card: { number: '4000000000009995' },
+        walletChannel: 0,
+        terminalId: '',
+      },
+    }),
+  );
+  const body = await (await fetch(metricsUrl)).text();
+  const value = (pattern: RegExp) => Number(body.match(pattern)?.[1] ?? NaN);
+  // Earlier tests in this file placed more orders: at least these two of each.
+  expect(
+    value(/^o2o_orders_transitions_total\{channel="WEB",event="OrderPlaced"[^}]*\} (\d+)/m),
+  ).toBeGreaterThanOrEqual(2);
+  expect(
+    value(/^o2o_orders_transitions_total\{channel="WEB",event="OrderRejected"[^}]*\} (\d+)/m),
+  ).toBeGreaterThanOrEqual(1);
+  expect(
+    value(/^o2o_orders_placement_duration_count\{channel="WEB",outcome="CONFIRMED"[^}]*\} (\d+)/m),
+  ).toBeGreaterThanOrEqual(1);
+  expect(
+    value(/^o2o_orders_placement_duration_count\{channel="WEB",outcome="REJECTED"[^}]*\} (\d+)/m),
+  ).toBeGreaterThanOrEqual(1);
+  // The refused delivery events of the test above, by type.
+  expect(value(/^o2o_orders_events_refused_total\{type="o2o.delivery.v1.ReadyForPickup"[^}]*\} (\d+)/m)).toBe(1);
+  expect(value(/^o2o_orders_placements_pending\{[^}]*\} (\d+)/m)).toBe(0);
+  expect(value(/^o2o_orders_tasks_overdue\{[^}]*\} (\d+)/m)).toBe(0);
+  expect(body).toMatch(/^rpc_server_call_duration_count\{[^}]*rpc_method="PlaceOrder"/m);
+});
 
 it('on SIGTERM under load: health NOT_SERVING first, every accepted placement completes, then refusals only', async () => {
   const customerId = `api-sigterm-${randomUUID().slice(0, 8)}`;

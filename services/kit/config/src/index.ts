@@ -95,8 +95,10 @@ export function serviceEnv(service: string, grpcPort: number) {
     OTEL_SERVICE_NAME: z.string().default(service),
     /** Where metrics go: a Prometheus /metrics endpoint on METRICS_PORT, OTLP to the collector, or nowhere. */
     OTEL_METRICS_EXPORTER: z.enum(['prometheus', 'otlp', 'none']).default('none'),
-    /** Port of the Prometheus endpoint (all interfaces) when OTEL_METRICS_EXPORTER=prometheus. */
+    /** Port of the Prometheus endpoint when OTEL_METRICS_EXPORTER=prometheus. */
     METRICS_PORT: env.port().default(9464),
+    /** Interface of the Prometheus endpoint: all (a pod is scraped on its IP); tests and local runs use 127.0.0.1. */
+    METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     /** How old the values of database-backed gauges (backlogs) may be when scraped: at most one query per interval. */
     METRICS_QUERY_INTERVAL_MS: env.millis().default(15_000),
   };

@@ -9,6 +9,7 @@ export interface TelemetrySettings {
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   OTEL_METRICS_EXPORTER: MetricsMode;
   METRICS_PORT: number;
+  METRICS_HOST: string;
 }
 
 /** What a service's bin.ts hands over: its name, its config reader, and how to load its composition root. */
@@ -40,6 +41,7 @@ export function bootService<C extends TelemetrySettings>(options: BootOptions<C>
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     metrics: config.OTEL_METRICS_EXPORTER,
     prometheusPort: config.METRICS_PORT,
+    prometheusHost: config.METRICS_HOST,
   });
   options.loadMain().run(config, () => telemetry.shutdown());
 }
