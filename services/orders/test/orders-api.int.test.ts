@@ -320,7 +320,9 @@ it('exports its business metrics to Prometheus: transitions by channel and event
     value(/^o2o_orders_placement_duration_count\{channel="WEB",outcome="REJECTED"[^}]*\} (\d+)/m),
   ).toBeGreaterThanOrEqual(1);
   // The refused delivery events of the test above, by type.
-  expect(value(/^o2o_orders_events_refused_total\{type="o2o.delivery.v1.ReadyForPickup"[^}]*\} (\d+)/m)).toBe(1);
+  expect(
+    value(/^o2o_orders_events_refused_total\{type="o2o.delivery.v1.ReadyForPickup"[^}]*\} (\d+)/m),
+  ).toBeGreaterThanOrEqual(1); // at least once: a redelivery counts again
   expect(value(/^o2o_orders_placements_pending\{[^}]*\} (\d+)/m)).toBe(0);
   expect(value(/^o2o_orders_tasks_overdue\{[^}]*\} (\d+)/m)).toBe(0);
   expect(body).toMatch(/^rpc_server_call_duration_count\{[^}]*rpc_method="PlaceOrder"/m);
