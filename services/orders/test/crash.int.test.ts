@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { HoldStatus } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import {
   Channel,
-  FulfilmentType,
   type Order,
   OrderStatus,
   PaymentMethod,
@@ -15,7 +14,8 @@ import {
 } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { PaymentStatus } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import { waitFor } from '@o2o/kit-testing';
-import { DELIVERY_POINT, LOCATIONS, type SkuSpec, startSystem, type System } from './system';
+import { homeDeliveryOrder } from '../src/bench/sample-orders';
+import { LOCATIONS, type SkuSpec, startSystem, type System } from './system';
 
 const CLIENTS = 8;
 const PLACEMENTS_PER_CLIENT = 12;
@@ -43,39 +43,30 @@ afterAll(async () => {
 /** Client `c`'s i-th placement: mostly approved cards, some wallets, some declined cards; 1–3 lines. */
 function request(c: number, i: number): PlaceOrderRequest {
   const kind = (c * 7 + i) % 10;
-  const card = kind === 9 ? '4000000000009995' : '4242424242424242';
   const wallet = kind === 7 || kind === 8;
-  const lines = skus
-    .slice(0, 1 + ((c + i) % 3))
-    .map((s, n) => ({ skuCode: s.code, quantity: String(1 + ((i + n) % 2)) }));
-  return {
-    requestId: randomUUID(),
-    channel: wallet ? Channel.CHANNEL_APP : Channel.CHANNEL_WEB,
-    customerId: `crash-customer-${c}-${sys.prefix}`,
-    storeId: '',
-    associateId: '',
-    marketplace: undefined,
-    lines,
-    currency: 'CNY',
-    fulfilment: {
-      type: FulfilmentType.FULFILMENT_TYPE_HOME_DELIVERY,
-      delivery: {
-        point: DELIVERY_POINT,
-        address: undefined,
-        recipientName: 'Han Meimei',
-        recipientPhone: '13900000000',
+  const lines = skus.slice(0, 1 + ((c + i) % 3)).map((s, n) => ({ skuCode: s.code, quantity: 1 + ((i + n) % 2) }));
+  const placement = { requestId: randomUUID(), customerId: `crash-customer-${c}-${sys.prefix}`, lines };
+  if (wallet) {
+    return homeDeliveryOrder(placement, {
+      channel: Channel.CHANNEL_APP,
+      payment: {
+        method: PaymentMethod.PAYMENT_METHOD_WALLET_QR,
+        card: undefined,
+        walletChannel: WalletChannel.WALLET_CHANNEL_WECHAT_PAY,
+        terminalId: '',
       },
-      pickupLocationId: '',
-    },
-    payment: wallet
-      ? {
-          method: PaymentMethod.PAYMENT_METHOD_WALLET_QR,
-          card: undefined,
-          walletChannel: WalletChannel.WALLET_CHANNEL_WECHAT_PAY,
-          terminalId: '',
-        }
-      : { method: PaymentMethod.PAYMENT_METHOD_CARD, card: { number: card }, walletChannel: 0, terminalId: '' },
-  };
+    });
+  }
+  if (kind === 9) {
+    const declined = {
+      method: PaymentMethod.PAYMENT_METHOD_CARD,
+      card: { number: '4000000000009995' },
+      walletChannel: 0,
+      terminalId: '',
+    };
+    return homeDeliveryOrder(placement, { payment: declined });
+  }
+  return homeDeliveryOrder(placement);
 }
 
 const SETTLED = new Set([

@@ -20,9 +20,9 @@ import {
 import { type Payment, PaymentMethod as PayMethod, PaymentStatus } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { refusal, uniqueName, waitFor } from '@o2o/kit-testing';
-import { DELIVERY_POINT, LOCATIONS, type OrderEventType, type SkuSpec, startSystem, type System } from './system';
+import { homeDeliveryOrder } from '../src/bench/sample-orders';
+import { LOCATIONS, type OrderEventType, type SkuSpec, startSystem, type System } from './system';
 
-const APPROVED_CARD = '4242424242424242';
 const DECLINED_CARD = '4000000000009995';
 const { warehouse: WH, storeA: STORE_A, storeB: STORE_B } = LOCATIONS;
 
@@ -89,31 +89,14 @@ const cny = (minor: number) => ({ currencyCode: 'CNY', amountMinor: String(minor
 
 /** A WEB order for home delivery near People's Square, paid by an approved card; `overrides` replace whole fields. */
 function webOrder(lines: [SkuSpec, number][], overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest {
-  return PlaceOrderRequest.fromPartial({
-    requestId: randomUUID(),
-    channel: Channel.CHANNEL_WEB,
-    customerId: uniqueName('cust'),
-    lines: lines.map(([s, quantity]) => ({ skuCode: s.code, quantity: String(quantity) })),
-    currency: 'CNY',
-    fulfilment: {
-      type: FulfilmentType.FULFILMENT_TYPE_HOME_DELIVERY,
-      delivery: {
-        point: DELIVERY_POINT,
-        address: {
-          lines: ['1 People Avenue'],
-          district: 'Huangpu',
-          city: 'Shanghai',
-          region: 'Shanghai',
-          postalCode: '200003',
-          countryCode: 'CN',
-        },
-        recipientName: 'Li Wei',
-        recipientPhone: '+8613800138000',
-      },
+  return homeDeliveryOrder(
+    {
+      requestId: randomUUID(),
+      customerId: uniqueName('cust'),
+      lines: lines.map(([s, quantity]) => ({ skuCode: s.code, quantity })),
     },
-    payment: { method: PaymentMethod.PAYMENT_METHOD_CARD, card: { number: APPROVED_CARD } },
-    ...overrides,
-  });
+    overrides,
+  );
 }
 
 async function place(request: PlaceOrderRequest): Promise<Order> {

@@ -15,7 +15,8 @@ import {
 import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { grpcHealth, refusal, testInfra, waitFor } from '@o2o/kit-testing';
 import { MongoClient } from 'mongodb';
-import { DELIVERY_POINT, freePort, LOCATIONS, type SkuSpec, startSystem, type System } from './system';
+import { homeDeliveryOrder } from '../src/bench/sample-orders';
+import { freePort, LOCATIONS, type SkuSpec, startSystem, type System } from './system';
 
 let sys: System;
 const tea: SkuSpec = { code: `API-TEA-${randomUUID().slice(0, 8)}`, online: 2500, store: 2700 };
@@ -52,28 +53,10 @@ afterAll(async () => {
 });
 
 function order(customerId: string, overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest {
-  return {
-    requestId: randomUUID(),
-    channel: Channel.CHANNEL_WEB,
-    customerId,
-    storeId: '',
-    associateId: '',
-    marketplace: undefined,
-    lines: [{ skuCode: tea.code, quantity: '1' }],
-    currency: 'CNY',
-    fulfilment: {
-      type: FulfilmentType.FULFILMENT_TYPE_HOME_DELIVERY,
-      delivery: { point: DELIVERY_POINT, address: undefined, recipientName: 'Wei', recipientPhone: '13700000000' },
-      pickupLocationId: '',
-    },
-    payment: {
-      method: PaymentMethod.PAYMENT_METHOD_CARD,
-      card: { number: '4242424242424242' },
-      walletChannel: 0,
-      terminalId: '',
-    },
-    ...overrides,
-  };
+  return homeDeliveryOrder(
+    { requestId: randomUUID(), customerId, lines: [{ skuCode: tea.code, quantity: 1 }] },
+    overrides,
+  );
 }
 
 const list = (request: Partial<ListOrdersRequest>) =>

@@ -20,8 +20,6 @@ import {
   InventoryServiceClient,
   InventoryServiceService,
   LocationKind,
-  type LocationInput,
-  LocationStatus,
   type StockLevel,
 } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import { type Order, OrdersServiceClient, OrdersServiceService } from '@o2o/contracts/gen/o2o/orders/v1/orders';
@@ -46,6 +44,7 @@ import {
 } from '@o2o/kit-testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { sampleLocation } from '../src/bench/sample-orders';
 
 export type ServiceName = 'catalogue' | 'inventory' | 'payments' | 'orders';
 const SERVICES: readonly ServiceName[] = ['catalogue', 'inventory', 'payments', 'orders'];
@@ -56,9 +55,6 @@ export const LOCATIONS = {
   storeA: 'store-nanjing-rd',
   storeB: 'store-xintiandi',
 } as const;
-
-/** A delivery address near People's Square, within every location's same-day radius. */
-export const DELIVERY_POINT = { latitude: 31.2304, longitude: 121.4737 };
 
 /** Short timers, so expiries, recovery and relays happen within a test. */
 export const TEST_TIMERS = {
@@ -488,31 +484,19 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     },
 
     async createLocations() {
-      const store = (name: string, point: { latitude: number; longitude: number }, line: string): LocationInput => ({
-        name,
-        kind: LocationKind.LOCATION_KIND_STORE,
-        point,
-        address: {
-          lines: [line],
-          district: 'Huangpu',
-          city: 'Shanghai',
-          region: 'Shanghai',
-          postalCode: '200001',
-          countryCode: 'CN',
-          location: undefined,
-        },
-        timeZone: 'Asia/Shanghai',
-        openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, opens: '00:00', closes: '23:59' })),
-        capabilities: { shipsParcels: true, storePickup: true, sameDayRadiusM: 8000, acceptsReturns: true },
-        status: LocationStatus.LOCATION_STATUS_OPEN,
-      });
+      const store = (name: string, point: { latitude: number; longitude: number }, addressLine: string) =>
+        sampleLocation(name, LocationKind.LOCATION_KIND_STORE, point, { addressLine, sameDayRadiusM: 8000 });
       const storeA = store('Nanjing Road store', { latitude: 31.2336, longitude: 121.4752 }, '100 Nanjing East Road');
       const storeB = store('Xintiandi store', { latitude: 31.2197, longitude: 121.475 }, '123 Xingye Road');
-      const warehouse: LocationInput = {
-        ...store('Huangpu warehouse', { latitude: 31.21, longitude: 121.49 }, '8 Zhongshan South Road'),
-        kind: LocationKind.LOCATION_KIND_WAREHOUSE,
-        capabilities: { shipsParcels: true, storePickup: false, sameDayRadiusM: 20000, acceptsReturns: true },
-      };
+      const warehouse = sampleLocation(
+        'Huangpu warehouse',
+        LocationKind.LOCATION_KIND_WAREHOUSE,
+        {
+          latitude: 31.21,
+          longitude: 121.49,
+        },
+        { addressLine: '8 Zhongshan South Road' },
+      );
       await inventory.createLocation({ locationId: LOCATIONS.warehouse, location: warehouse });
       await inventory.createLocation({ locationId: LOCATIONS.storeA, location: storeA });
       await inventory.createLocation({ locationId: LOCATIONS.storeB, location: storeB });

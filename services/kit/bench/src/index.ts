@@ -3,6 +3,10 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
+import { runTimed } from './timed-load';
+
+export { runTimed, timedTable, type Outcome, type TimedResult } from './timed-load';
+export { cpuBetween, cpuSnapshot, memoryOf, type CpuSnapshot } from './process-stats';
 
 /** One measured operation: how many, how long, the latency percentiles, and how many failed. */
 export interface LoadResult {
@@ -21,30 +25,11 @@ export async function runLoad(
   concurrency: number,
   op: (i: number) => Promise<unknown>,
 ): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const started = process.hrtime.bigint();
-  const worker = async () => {
-    for (let i = next++; i < total; i = next++) {
-      const t0 = process.hrtime.bigint();
-      try {
-        await op(i);
-      } catch (error) {
-        if (errors++ === 0) process.stderr.write(`[bench] first error in ${name}: ${String(error)}\n`);
-      }
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  const result = { name, ops: total, errors, seconds, p50: pct(50), p99: pct(99) };
-  process.stderr.write(
-    `[bench] ${name}: ${(total / seconds).toFixed(0)}/s p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms errors ${errors}\n`,
-  );
-  return result;
+  const result = await runTimed(name, concurrency, { seconds: Infinity, max: total }, async (i) => {
+    await op(i);
+    return true;
+  });
+  return { name, ops: result.ops, errors: result.errors, seconds: result.seconds, p50: result.p50, p99: result.p99 };
 }
 
 /** A service started as its own Node process; resolves with the gRPC port it logged once listening. */

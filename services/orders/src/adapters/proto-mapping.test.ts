@@ -155,7 +155,6 @@ function orderState(overrides: Partial<OrderState> = {}): OrderState {
     ],
     nextTaskId: 8,
     timeline: [{ sequence: 1, at, status: 'PENDING', cause: 'placed' }],
-    endlessAisle: true,
     placementDeadline: later,
     version: 12,
     createdAt: at,

@@ -2,6 +2,7 @@
 import type { Address as PbAddress, GeoPoint as PbGeoPoint } from '@o2o/contracts/gen/o2o/common/v1/geo';
 import * as pb from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { invertEnumTable, moneyToWire } from '@o2o/kit-grpc';
+import { isEndlessAisle } from '../domain/order';
 import type {
   Address,
   Channel,
@@ -218,7 +219,7 @@ export function orderToPb(state: OrderState): pb.Order {
     version: String(state.version),
     createTime: state.createdAt,
     updateTime: state.updatedAt,
-    endlessAisle: state.endlessAisle,
+    endlessAisle: isEndlessAisle(state),
   };
 }
 

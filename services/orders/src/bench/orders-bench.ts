@@ -24,17 +24,12 @@ import {
   InventoryServiceClient,
   InventoryServiceService,
   LocationKind,
-  type LocationInput,
-  LocationStatus,
 } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import {
-  Channel,
-  FulfilmentType,
   OrderStatus,
   OrdersServiceClient,
   OrdersServiceService,
-  PaymentMethod,
-  PlaceOrderRequest,
+  type PlaceOrderRequest,
 } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import {
   PaymentMethod as PayMethod,
@@ -42,18 +37,21 @@ import {
   PaymentsServiceClient,
   PaymentsServiceService,
 } from '@o2o/contracts/gen/o2o/payments/v1/payments';
-import { machineLine, runLoad, startServiceProcess } from '@o2o/kit-bench';
-import { asyncClient } from '@o2o/kit-grpc';
-import { MongoClient } from 'mongodb';
 import {
   cpuBetween,
   cpuSnapshot,
+  machineLine,
   memoryOf,
   type Outcome,
+  runLoad,
   runTimed as runTimedBare,
+  startServiceProcess,
   type TimedResult,
   timedTable,
-} from './timed-load';
+} from '@o2o/kit-bench';
+import { asyncClient } from '@o2o/kit-grpc';
+import { MongoClient } from 'mongodb';
+import { APPROVED_CARD, homeDeliveryOrder, SAMPLE_DELIVERY_POINT, sampleLocation } from './sample-orders';
 
 const env = process.env;
 const CONCURRENCIES = (env.BENCH_CONCURRENCIES ?? '8,32,64').split(',').map(Number);
@@ -72,7 +70,6 @@ const KAFKA_BROKERS = env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const OUT = env.BENCH_OUT;
 /** Every bench call has a deadline, so a stuck service shows as errors rather than a hung run. */
 const CALL = { deadlineMs: 30_000 };
-const APPROVED_CARD = '4242424242424242';
 
 type ServiceName = 'catalogue' | 'inventory' | 'payments' | 'orders';
 const SERVICES: readonly ServiceName[] = ['catalogue', 'inventory', 'payments', 'orders'];
@@ -81,7 +78,6 @@ const SERVICES: readonly ServiceName[] = ['catalogue', 'inventory', 'payments', 
 const WAREHOUSE = 'bench-wh';
 const STORES = ['bench-store-a', 'bench-store-b', 'bench-store-c'];
 const LOCATIONS = [WAREHOUSE, ...STORES];
-const DELIVERY_POINT = { latitude: 31.2304, longitude: 121.4737 };
 
 interface Running {
   name: ServiceName;
@@ -149,32 +145,6 @@ async function start(name: ServiceName, extra: Record<string, string>, run: stri
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const codeOf = (error: unknown) => (error as { code?: number }).code;
 
-function location(name: string, kind: LocationKind, point: { latitude: number; longitude: number }): LocationInput {
-  return {
-    name,
-    kind,
-    point,
-    address: {
-      lines: [`${name} 1`],
-      district: 'Huangpu',
-      city: 'Shanghai',
-      region: 'Shanghai',
-      postalCode: '200001',
-      countryCode: 'CN',
-      location: undefined,
-    },
-    timeZone: 'Asia/Shanghai',
-    openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, opens: '00:00', closes: '23:59' })),
-    capabilities: {
-      shipsParcels: true,
-      storePickup: kind === LocationKind.LOCATION_KIND_STORE,
-      sameDayRadiusM: 20_000,
-      acceptsReturns: true,
-    },
-    status: LocationStatus.LOCATION_STATUS_OPEN,
-  };
-}
-
 /** The lines of the i-th order (and of the i-th ceiling call): 1..3 different SKUs, 1 or 2 units each. */
 function linesOf(i: number, skus: string[]): { skuCode: string; quantity: number }[] {
   const n = 1 + (i % 3);
@@ -186,29 +156,10 @@ function linesOf(i: number, skus: string[]): { skuCode: string; quantity: number
 }
 
 function placeRequest(i: number, run: string, label: string, skus: string[]): PlaceOrderRequest {
-  return PlaceOrderRequest.fromPartial({
+  return homeDeliveryOrder({
     requestId: `bench-${run}-${label}-${i}`,
-    channel: Channel.CHANNEL_WEB,
     customerId: `bench-customer-${i % 500}`,
-    lines: linesOf(i, skus).map((l) => ({ skuCode: l.skuCode, quantity: String(l.quantity) })),
-    currency: 'CNY',
-    fulfilment: {
-      type: FulfilmentType.FULFILMENT_TYPE_HOME_DELIVERY,
-      delivery: {
-        point: DELIVERY_POINT,
-        address: {
-          lines: ['1 People Avenue'],
-          district: 'Huangpu',
-          city: 'Shanghai',
-          region: 'Shanghai',
-          postalCode: '200003',
-          countryCode: 'CN',
-        },
-        recipientName: 'Li Wei',
-        recipientPhone: '+8613800138000',
-      },
-    },
-    payment: { method: PaymentMethod.PAYMENT_METHOD_CARD, card: { number: APPROVED_CARD } },
+    lines: linesOf(i, skus),
   });
 }
 
@@ -306,12 +257,12 @@ async function main(): Promise<void> {
     ];
     await inventory.createLocation({
       locationId: WAREHOUSE,
-      location: location('Bench warehouse', LocationKind.LOCATION_KIND_WAREHOUSE, whPoint),
+      location: sampleLocation('Bench warehouse', LocationKind.LOCATION_KIND_WAREHOUSE, whPoint),
     });
     for (const [k, id] of STORES.entries()) {
       await inventory.createLocation({
         locationId: id,
-        location: location(`Bench store ${k}`, LocationKind.LOCATION_KIND_STORE, storePoints[k]!),
+        location: sampleLocation(`Bench store ${k}`, LocationKind.LOCATION_KIND_STORE, storePoints[k]!),
       });
     }
     const skus = Array.from({ length: SKU_COUNT }, (_, i) => `BENCH-${String(i).padStart(3, '0')}`);
@@ -383,7 +334,7 @@ async function main(): Promise<void> {
         {
           items: linesOf(i, skus).map((l) => ({ skuCode: l.skuCode, quantity: String(l.quantity) })),
           fulfilmentType: InventoryFulfilmentType.FULFILMENT_TYPE_HOME_DELIVERY,
-          deliveryPoint: DELIVERY_POINT,
+          deliveryPoint: SAMPLE_DELIVERY_POINT,
           storeLocationId: '',
           maxDistanceM: 0,
         },

@@ -70,6 +70,11 @@ const PLACEMENT_TASKS: ReadonlySet<TaskSpec['kind']> = new Set(['PRICE', 'PLAN',
 const WALLET_HOLD_MARGIN_MS = 5 * 60_000;
 const MAX_BACKOFF_MS = 30_000;
 
+/** Endless aisle: sold in a store (`storeId`) and fulfilled, at least partly, from another location. */
+export function isEndlessAisle(state: Pick<OrderState, 'storeId' | 'groups'>): boolean {
+  return state.storeId !== undefined && state.groups.some((g) => g.locationId !== state.storeId);
+}
+
 /** An order and the rules of its lifecycle. */
 export class Order {
   private events: OrderEvent[] = [];
@@ -104,7 +109,6 @@ export class Order {
       tasks: [],
       nextTaskId: 1,
       timeline: [],
-      endlessAisle: false,
       placementDeadline: new Date(now.getTime() + policy.placementTimeoutMs),
       version: 1,
       createdAt: now,
@@ -408,7 +412,6 @@ export class Order {
       });
       this.queue(now, { kind: 'HOLD', groupId: id, expiresAt });
     });
-    this.s.endlessAisle = this.s.storeId !== undefined && this.s.groups.some((g) => g.locationId !== this.s.storeId);
     this.note(now, `sourced from ${outcome.allocations.map((a) => a.locationId).join(', ')}`);
   }
 

@@ -243,8 +243,6 @@ export interface OrderState {
   /** The next task sequence number. */
   nextTaskId: number;
   timeline: TimelineEntry[];
-  /** Sold in one store, fulfilled from another location. */
-  endlessAisle: boolean;
   /** Placement must finish by then, or it is given up (compensated and REJECTED). */
   placementDeadline: Date;
   /** When the first task should (next) run; absent when there is no task. The recovery loop looks here. */
