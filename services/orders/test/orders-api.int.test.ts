@@ -13,10 +13,10 @@ import {
   type PlaceOrderRequest,
 } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { decodeFieldViolations } from '@o2o/kit-grpc';
-import { grpcHealth, refusal, testInfra, waitFor } from '@o2o/kit-testing';
+import { freePort, grpcHealth, refusal, testInfra, waitFor } from '@o2o/kit-testing';
 import { MongoClient } from 'mongodb';
 import { homeDeliveryOrder } from '../src/bench/sample-orders';
-import { freePort, LOCATIONS, type SkuSpec, startSystem, type System } from './system';
+import { LOCATIONS, type SkuSpec, startSystem, type System } from './system';
 
 let sys: System;
 const tea: SkuSpec = { code: `API-TEA-${randomUUID().slice(0, 8)}`, online: 2500, store: 2700 };

@@ -4,7 +4,6 @@
 // loopback ports chosen up front, so a restarted process comes back at the same address and the clients keep working.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { credentials, status } from '@grpc/grpc-js';
 import {
@@ -33,6 +32,7 @@ import { asyncClient, type AsyncClient } from '@o2o/kit-grpc';
 import { toCloudEventHeaders } from '@o2o/kit-kafka';
 import {
   collectTopic,
+  freePort,
   grpcHealth,
   type ProbedMessage,
   publishTo,
@@ -226,18 +226,6 @@ export interface System {
     /** Lets the QR's deadline pass unpaid and waits until payments has expired it. */
     letExpire(paymentId: string, timeoutMs?: number): Promise<void>;
   };
-}
-
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Creates the topics nobody in the system publishes yet (the delivery service's) before a consumer subscribes. */

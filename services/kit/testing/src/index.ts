@@ -85,3 +85,4 @@ async function controlLocal(server: 'kafka' | 'ferretdb', action: 'up' | 'down')
 export { collectTopic, publishTo, type ProbedMessage } from './kafka-probe';
 export { refusal, statusOf } from './grpc-status';
 export { grpcHealth } from './grpc-health';
+export { freePort } from './free-port';
