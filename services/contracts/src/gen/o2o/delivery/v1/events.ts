@@ -7,6 +7,8 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { GeoPoint } from "../../common/v1/geo";
+import { TaskStage, taskStageFromJSON, taskStageToJSON } from "./delivery";
 
 /** Which order and group an event is about. */
 export interface FulfilmentRef {
@@ -26,7 +28,11 @@ export interface TaskAccepted {
 export interface TaskOverdue {
   ref: FulfilmentRef | undefined;
   taskId: string;
-  deadline: Date | undefined;
+  deadline:
+    | Date
+    | undefined;
+  /** Which deadline: ACCEPT (the location never took it: orders may re-route), PICK or PACK (late work). */
+  stage: TaskStage;
 }
 
 /** A shipment exists for a delivery group. */
@@ -81,6 +87,33 @@ export interface DeliveryFailed {
   shipmentId: string;
   reason: string;
   time: Date | undefined;
+}
+
+/** Nobody collected a pick-up group before it expired; the store puts the goods back. */
+export interface PickupExpired {
+  ref: FulfilmentRef | undefined;
+  time: Date | undefined;
+}
+
+/** The order was cancelled, so the group's task (and shipment, if any) stopped. */
+export interface FulfilmentCancelled {
+  ref: FulfilmentRef | undefined;
+  shipmentId: string;
+  time: Date | undefined;
+}
+
+/**
+ * Where a shipment's courier is, with the ETA. Throttled: at most one per shipment per interval (15 s by default),
+ * not one per GPS fix; live positions are on WatchShipment.
+ */
+export interface ShipmentPosition {
+  ref: FulfilmentRef | undefined;
+  shipmentId: string;
+  courierId: string;
+  point: GeoPoint | undefined;
+  time: Date | undefined;
+  eta: Date | undefined;
+  remainingDistanceM: string;
 }
 
 function createBaseFulfilmentRef(): FulfilmentRef {
@@ -302,7 +335,7 @@ export const TaskAccepted: MessageFns<TaskAccepted> = {
 };
 
 function createBaseTaskOverdue(): TaskOverdue {
-  return { ref: undefined, taskId: "", deadline: undefined };
+  return { ref: undefined, taskId: "", deadline: undefined, stage: 0 };
 }
 
 export const TaskOverdue: MessageFns<TaskOverdue> = {
@@ -315,6 +348,9 @@ export const TaskOverdue: MessageFns<TaskOverdue> = {
     }
     if (message.deadline !== undefined) {
       Timestamp.encode(toTimestamp(message.deadline), writer.uint32(26).fork()).join();
+    }
+    if (message.stage !== 0) {
+      writer.uint32(32).int32(message.stage);
     }
     return writer;
   },
@@ -356,6 +392,14 @@ export const TaskOverdue: MessageFns<TaskOverdue> = {
             message.deadline = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.stage = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -377,6 +421,7 @@ export const TaskOverdue: MessageFns<TaskOverdue> = {
         ? globalThis.String(object.task_id)
         : "",
       deadline: isSet(object.deadline) ? fromJsonTimestamp(object.deadline) : undefined,
+      stage: isSet(object.stage) ? taskStageFromJSON(object.stage) : 0,
     };
   },
 
@@ -391,6 +436,9 @@ export const TaskOverdue: MessageFns<TaskOverdue> = {
     if (message.deadline !== undefined) {
       obj.deadline = message.deadline.toISOString();
     }
+    if (message.stage !== 0) {
+      obj.stage = taskStageToJSON(message.stage);
+    }
     return obj;
   },
 
@@ -402,6 +450,7 @@ export const TaskOverdue: MessageFns<TaskOverdue> = {
     message.ref = (object.ref !== undefined && object.ref !== null) ? FulfilmentRef.fromPartial(object.ref) : undefined;
     message.taskId = object.taskId ?? "";
     message.deadline = object.deadline ?? undefined;
+    message.stage = object.stage ?? 0;
     return message;
   },
 };
@@ -1173,6 +1222,383 @@ export const DeliveryFailed: MessageFns<DeliveryFailed> = {
     message.shipmentId = object.shipmentId ?? "";
     message.reason = object.reason ?? "";
     message.time = object.time ?? undefined;
+    return message;
+  },
+};
+
+function createBasePickupExpired(): PickupExpired {
+  return { ref: undefined, time: undefined };
+}
+
+export const PickupExpired: MessageFns<PickupExpired> = {
+  encode(message: PickupExpired, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== undefined) {
+      FulfilmentRef.encode(message.ref, writer.uint32(10).fork()).join();
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PickupExpired {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePickupExpired();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = FulfilmentRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PickupExpired {
+    return {
+      ref: isSet(object.ref) ? FulfilmentRef.fromJSON(object.ref) : undefined,
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+    };
+  },
+
+  toJSON(message: PickupExpired): unknown {
+    const obj: any = {};
+    if (message.ref !== undefined) {
+      obj.ref = FulfilmentRef.toJSON(message.ref);
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PickupExpired>, I>>(base?: I): PickupExpired {
+    return PickupExpired.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PickupExpired>, I>>(object: I): PickupExpired {
+    const message = createBasePickupExpired();
+    message.ref = (object.ref !== undefined && object.ref !== null) ? FulfilmentRef.fromPartial(object.ref) : undefined;
+    message.time = object.time ?? undefined;
+    return message;
+  },
+};
+
+function createBaseFulfilmentCancelled(): FulfilmentCancelled {
+  return { ref: undefined, shipmentId: "", time: undefined };
+}
+
+export const FulfilmentCancelled: MessageFns<FulfilmentCancelled> = {
+  encode(message: FulfilmentCancelled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== undefined) {
+      FulfilmentRef.encode(message.ref, writer.uint32(10).fork()).join();
+    }
+    if (message.shipmentId !== "") {
+      writer.uint32(18).string(message.shipmentId);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FulfilmentCancelled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFulfilmentCancelled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = FulfilmentRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.shipmentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FulfilmentCancelled {
+    return {
+      ref: isSet(object.ref) ? FulfilmentRef.fromJSON(object.ref) : undefined,
+      shipmentId: isSet(object.shipmentId)
+        ? globalThis.String(object.shipmentId)
+        : isSet(object.shipment_id)
+        ? globalThis.String(object.shipment_id)
+        : "",
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+    };
+  },
+
+  toJSON(message: FulfilmentCancelled): unknown {
+    const obj: any = {};
+    if (message.ref !== undefined) {
+      obj.ref = FulfilmentRef.toJSON(message.ref);
+    }
+    if (message.shipmentId !== "") {
+      obj.shipmentId = message.shipmentId;
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FulfilmentCancelled>, I>>(base?: I): FulfilmentCancelled {
+    return FulfilmentCancelled.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FulfilmentCancelled>, I>>(object: I): FulfilmentCancelled {
+    const message = createBaseFulfilmentCancelled();
+    message.ref = (object.ref !== undefined && object.ref !== null) ? FulfilmentRef.fromPartial(object.ref) : undefined;
+    message.shipmentId = object.shipmentId ?? "";
+    message.time = object.time ?? undefined;
+    return message;
+  },
+};
+
+function createBaseShipmentPosition(): ShipmentPosition {
+  return {
+    ref: undefined,
+    shipmentId: "",
+    courierId: "",
+    point: undefined,
+    time: undefined,
+    eta: undefined,
+    remainingDistanceM: "0",
+  };
+}
+
+export const ShipmentPosition: MessageFns<ShipmentPosition> = {
+  encode(message: ShipmentPosition, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== undefined) {
+      FulfilmentRef.encode(message.ref, writer.uint32(10).fork()).join();
+    }
+    if (message.shipmentId !== "") {
+      writer.uint32(18).string(message.shipmentId);
+    }
+    if (message.courierId !== "") {
+      writer.uint32(26).string(message.courierId);
+    }
+    if (message.point !== undefined) {
+      GeoPoint.encode(message.point, writer.uint32(34).fork()).join();
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(42).fork()).join();
+    }
+    if (message.eta !== undefined) {
+      Timestamp.encode(toTimestamp(message.eta), writer.uint32(50).fork()).join();
+    }
+    if (message.remainingDistanceM !== "0") {
+      writer.uint32(56).int64(message.remainingDistanceM);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShipmentPosition {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShipmentPosition();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = FulfilmentRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.shipmentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.courierId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.point = GeoPoint.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.eta = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.remainingDistanceM = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShipmentPosition {
+    return {
+      ref: isSet(object.ref) ? FulfilmentRef.fromJSON(object.ref) : undefined,
+      shipmentId: isSet(object.shipmentId)
+        ? globalThis.String(object.shipmentId)
+        : isSet(object.shipment_id)
+        ? globalThis.String(object.shipment_id)
+        : "",
+      courierId: isSet(object.courierId)
+        ? globalThis.String(object.courierId)
+        : isSet(object.courier_id)
+        ? globalThis.String(object.courier_id)
+        : "",
+      point: isSet(object.point) ? GeoPoint.fromJSON(object.point) : undefined,
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      eta: isSet(object.eta) ? fromJsonTimestamp(object.eta) : undefined,
+      remainingDistanceM: isSet(object.remainingDistanceM)
+        ? globalThis.String(object.remainingDistanceM)
+        : isSet(object.remaining_distance_m)
+        ? globalThis.String(object.remaining_distance_m)
+        : "0",
+    };
+  },
+
+  toJSON(message: ShipmentPosition): unknown {
+    const obj: any = {};
+    if (message.ref !== undefined) {
+      obj.ref = FulfilmentRef.toJSON(message.ref);
+    }
+    if (message.shipmentId !== "") {
+      obj.shipmentId = message.shipmentId;
+    }
+    if (message.courierId !== "") {
+      obj.courierId = message.courierId;
+    }
+    if (message.point !== undefined) {
+      obj.point = GeoPoint.toJSON(message.point);
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    if (message.eta !== undefined) {
+      obj.eta = message.eta.toISOString();
+    }
+    if (message.remainingDistanceM !== "0") {
+      obj.remainingDistanceM = message.remainingDistanceM;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShipmentPosition>, I>>(base?: I): ShipmentPosition {
+    return ShipmentPosition.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShipmentPosition>, I>>(object: I): ShipmentPosition {
+    const message = createBaseShipmentPosition();
+    message.ref = (object.ref !== undefined && object.ref !== null) ? FulfilmentRef.fromPartial(object.ref) : undefined;
+    message.shipmentId = object.shipmentId ?? "";
+    message.courierId = object.courierId ?? "";
+    message.point = (object.point !== undefined && object.point !== null)
+      ? GeoPoint.fromPartial(object.point)
+      : undefined;
+    message.time = object.time ?? undefined;
+    message.eta = object.eta ?? undefined;
+    message.remainingDistanceM = object.remainingDistanceM ?? "0";
     return message;
   },
 };
