@@ -101,13 +101,16 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
         topics: [prefixed(PAYMENTS_TOPIC)],
         // A new group reads from the start: handlers are idempotent and skip payments of unknown orders quickly.
         fromBeginning: true,
-        handle: paymentsEventHandler(deps, logger, (type) => metrics.eventRefused(type)),
+        handle: paymentsEventHandler(deps, logger, { onRefused: (type) => metrics.eventRefused(type) }),
       },
       {
         groupId: `${config.KAFKA_GROUP_ID}-delivery`,
         topics: [prefixed(DELIVERY_TOPIC)],
         fromBeginning: true,
-        handle: deliveryEventHandler(deps, logger, (type) => metrics.eventRefused(type)),
+        handle: deliveryEventHandler(deps, logger, {
+          onRefused: (type) => metrics.eventRefused(type),
+          onOverdue: (stage) => metrics.fulfilmentOverdue(stage),
+        }),
       },
     ],
     logger,

@@ -5,6 +5,7 @@
 // Every scenario has its own SKUs and customers, so scenarios never see each other's stock or orders.
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
+import { TaskStage } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
 import { HoldStatus } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import {
   Channel,
@@ -38,6 +39,7 @@ const S = {
   homeA: sku('HOME-A', 3900, 4200),
   homeB: sku('HOME-B', 1250, 1300),
   pickup: sku('PICKUP', 8800, 9000),
+  uncollected: sku('UNCOLLECTED', 6400, 6600),
   pos: sku('POS', 5000, 4500),
   kiosk: sku('KIOSK', 2600, 2800),
   market: sku('MARKET', 15900, 16900),
@@ -56,6 +58,7 @@ const STOCK: [SkuSpec, string, number][] = [
   [S.homeB, STORE_B, 3],
   [S.pickup, STORE_A, 4],
   [S.pickup, WH, 10],
+  [S.uncollected, STORE_A, 3],
   [S.pos, STORE_A, 6],
   [S.kiosk, WH, 5],
   [S.market, WH, 10],
@@ -350,6 +353,53 @@ it('pick-up in store: one STORE_PICKUP group at the chosen store; ready, then pi
     'OrderPickedUp',
     'OrderCompleted',
   ]);
+});
+
+it('pick-up not collected: an overdue accept is noted; expired, the order is cancelled, stock back, payment voided', async () => {
+  const placed = await place(
+    webOrder([[S.uncollected, 1]], {
+      channel: Channel.CHANNEL_APP,
+      fulfilment: { type: FulfilmentType.FULFILMENT_TYPE_STORE_PICKUP, delivery: undefined, pickupLocationId: STORE_A },
+    }),
+  );
+  expect(placed.status).toBe(OrderStatus.ORDER_STATUS_CONFIRMED);
+  const group = placed.groups[0]!;
+  expect(await availability(S.uncollected, STORE_A)).toMatchObject({ onHand: '3', held: '1' });
+
+  const taskId = `task-${randomUUID().slice(0, 8)}`;
+  const deadline = new Date(Date.now() - 60_000);
+  await sys.publishDelivery(placed.id, 'TaskOverdue', {
+    ref: ref(placed, group.id),
+    taskId,
+    deadline,
+    stage: TaskStage.TASK_STAGE_ACCEPT,
+  });
+  await sys.publishDelivery(placed.id, 'TaskAccepted', { ref: ref(placed, group.id), taskId, time: new Date() });
+  await sys.publishDelivery(placed.id, 'ReadyForPickup', { ref: ref(placed, group.id), time: new Date() });
+  await settled(placed.id, OrderStatus.ORDER_STATUS_READY_FOR_PICKUP);
+  await sys.publishDelivery(placed.id, 'PickupExpired', { ref: ref(placed, group.id), time: new Date() });
+
+  const order = await settled(placed.id, OrderStatus.ORDER_STATUS_CANCELLED);
+  expect(order.statusReason).toBe('pick-up not collected');
+  expect(order.groups[0]?.status).toBe(GroupStatus.GROUP_STATUS_CANCELLED);
+  expect((await holdOf(group.holdId)).status).toBe(HoldStatus.HOLD_STATUS_RELEASED);
+  expect(await availability(S.uncollected, STORE_A)).toMatchObject({ onHand: '3', held: '0', available: '3' });
+  const [payment, ...others] = await paymentsOf(placed.id);
+  expect(others).toEqual([]);
+  expect(payment).toMatchObject({
+    status: PaymentStatus.PAYMENT_STATUS_VOIDED,
+    voidedAmount: cny(S.uncollected.online),
+  });
+  expect(payment?.capturedAmount?.amountMinor ?? '0').toBe('0');
+
+  const causes = (await sys.orders.getOrderTimeline({ orderId: placed.id })).entries.map((e) => e.cause);
+  expect(causes).toContain(`delivery: task ${taskId} not accepted at ${STORE_A} by ${deadline.toISOString()}`);
+  expect(causes).toContain('delivery: pick-up expired (not collected)');
+  const types = await expectEvents(placed, ['OrderPlaced', 'OrderConfirmed', 'OrderReadyForPickup', 'OrderCancelled']);
+  expect(count(types, 'OrderCancelled')).toBe(1);
+  const cancelled = sys.orderEvents(placed.id).find((e) => e.type === 'OrderCancelled');
+  expect(cancelled).toMatchObject({ reason: 'pick-up not collected' });
+  expect(cancelled?.order?.status).toBe(OrderStatus.ORDER_STATUS_CANCELLED);
 });
 
 it('POS carry-out: completed at once at the STORE price, stock down at the store, cash captured', async () => {

@@ -85,7 +85,8 @@ export type DeliveryEventType =
   | 'PickedUp'
   | 'OutForDelivery'
   | 'Delivered'
-  | 'DeliveryFailed';
+  | 'DeliveryFailed'
+  | 'PickupExpired';
 
 interface Codec<T> {
   encode(message: T): { finish(): Uint8Array };
@@ -103,6 +104,7 @@ const DELIVERY_CODECS: Record<DeliveryEventType, Codec<unknown>> = {
   OutForDelivery: delivery.OutForDelivery,
   Delivered: delivery.Delivered,
   DeliveryFailed: delivery.DeliveryFailed,
+  PickupExpired: delivery.PickupExpired,
 };
 
 /** The events the orders service publishes, by short type name. */

@@ -1,5 +1,6 @@
 // Orders' business metrics: transitions by channel and event, how long placements take, events refused by the
-// lifecycle, and the task backlog an operator alerts on (stuck sagas, compensations not carried out).
+// lifecycle, delivery tasks past a deadline, and the task backlog an operator alerts on (stuck sagas, compensations
+// not carried out).
 import type { Connection } from '@o2o/kit-mongo';
 import { serviceMeter, startPolledGauges } from '@o2o/kit-telemetry';
 import type { OrderRepository } from '../app/ports';
@@ -20,6 +21,8 @@ export const AWAITING_PAYMENT = 'o2o.orders.awaiting_payment';
 export const EVENTS_REFUSED = 'o2o.orders.events.refused';
 /** Tasks that threw unexpectedly (counter). */
 export const TASK_ERRORS = 'o2o.orders.task.errors';
+/** Delivery tasks past a deadline as delivery announced them (TaskOverdue), by `stage`: ACCEPT, PICK, PACK (counter). */
+export const FULFILMENT_OVERDUE = 'o2o.orders.fulfilment.overdue';
 
 /** Orders' metrics: a counting repository wrapper, placement timing and the backlog gauges. */
 export function ordersMetrics() {
@@ -39,6 +42,10 @@ export function ordersMetrics() {
   });
   const taskErrors = meter.createCounter(TASK_ERRORS, {
     description: 'Tasks that failed unexpectedly',
+    unit: '{task}',
+  });
+  const overdue = meter.createCounter(FULFILMENT_OVERDUE, {
+    description: 'Delivery tasks past their accept, pick or pack deadline (TaskOverdue), by stage',
     unit: '{task}',
   });
 
@@ -79,6 +86,9 @@ export function ordersMetrics() {
     },
     taskError(): void {
       taskErrors.add(1);
+    },
+    fulfilmentOverdue(stage: string): void {
+      overdue.add(1, { stage });
     },
     /** The backlog gauges, counted when metrics are collected. */
     startBacklogGauges(connection: Connection, options: { maxAgeMs: number }): { stop(): void } {

@@ -85,8 +85,9 @@ export async function onPaymentEvent(
 }
 
 /**
- * A delivery event: the group moves on (capture and commit queued at dispatch). A repeat changes nothing; a step the
- * lifecycle forbids is reported to the caller (the consumer logs it and moves on).
+ * A delivery event: the group moves on (capture and commit queued at dispatch; an expired pick-up released and not
+ * charged). A repeat changes nothing; a step the lifecycle forbids is reported to the caller (the consumer logs it
+ * and moves on).
  */
 export async function onFulfilmentEvent(
   deps: Deps,
@@ -101,6 +102,23 @@ export async function onFulfilmentEvent(
   }));
   deps.afterWrite(state.id);
   if (state.tasks.length > 0) kickTasks(deps, state.id);
+}
+
+/**
+ * Delivery says a group's task was not accepted by its deadline: recorded on the order's timeline once (no status
+ * change, no event). The order does not re-route the group yet. Unknown orders and groups are NOT_FOUND (refused).
+ */
+export async function onTaskOverdue(
+  deps: Deps,
+  event: { orderId: string; groupId: string; taskId: string; deadline?: Date },
+): Promise<void> {
+  if (!(await deps.orders.get(event.orderId))) {
+    throw new OrderError('not-found', `Order "${event.orderId}" does not exist`);
+  }
+  await deps.orders.update(event.orderId, (order) => ({
+    events: order.taskOverdue(event.groupId, { taskId: event.taskId, deadline: event.deadline }, deps.clock.now()),
+    result: undefined,
+  }));
 }
 
 /** Runs the queued tasks a little while inline so the answer shows them done when they are quick. */

@@ -4,7 +4,14 @@
 import { OrderError } from '../domain/errors';
 import { Order, type OrderPolicy } from '../domain/order';
 import type { Allocation, ItemQuantity, OrderEvent, OrderState, PlacementInput } from '../domain/types';
-import { cancelOrder, onFulfilmentEvent, onPaymentEvent, receiveReturn, requestReturn } from './change-order';
+import {
+  cancelOrder,
+  onFulfilmentEvent,
+  onPaymentEvent,
+  onTaskOverdue,
+  receiveReturn,
+  requestReturn,
+} from './change-order';
 import { executeTask } from './execute-task';
 import { placeOrder } from './place-order';
 import type {
@@ -801,6 +808,98 @@ describe('order commands and events', () => {
     const { deps } = setup();
     expect(await kindOf(getOrder(deps, ''))).toBe('invalid-argument');
     expect(await kindOf(getOrder(deps, 'o-9'))).toBe('not-found');
+  });
+
+  const pickupOrder = () =>
+    cardOrder({ fulfilment: { type: 'STORE_PICKUP', pickupLocationId: 'store-3' }, channel: 'APP' });
+
+  /** Delivery's events taking every group of o-1 to READY_FOR_PICKUP. */
+  async function readyForPickup(deps: Deps, memory: ReturnType<typeof memoryRepository>, groups: string[]) {
+    for (const groupId of groups) {
+      await onFulfilmentEvent(deps, { orderId: 'o-1', groupId, step: 'ACCEPTED' });
+      await onFulfilmentEvent(deps, { orderId: 'o-1', groupId, step: 'READY_FOR_PICKUP' });
+    }
+    await idle(memory);
+  }
+
+  it('a pick-up nobody collected: hold released, payment voided, CANCELLED; a repeat changes nothing', async () => {
+    const { deps, memory, inventory, payments } = await confirmed(pickupOrder());
+    await readyForPickup(deps, memory, ['g1', 'g2']);
+    expect((await getOrder(deps, 'o-1')).status).toBe('READY_FOR_PICKUP');
+
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'PICKUP_EXPIRED' });
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g2', step: 'PICKUP_EXPIRED' });
+    await idle(memory);
+    const order = await getOrder(deps, 'o-1');
+    expect(order).toMatchObject({ status: 'CANCELLED', statusReason: 'pick-up not collected', tasks: [] });
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
+    expect(inventory.holds.get('o-1.g2')?.state).toBe('RELEASED');
+    expect(payments.voided).toEqual(['o-1']);
+    expect(payments.captures.size).toBe(0);
+    expect(memory.published.at(-1)).toEqual({ type: 'OrderCancelled', reason: 'pick-up not collected' });
+
+    const published = memory.published.length;
+    const calls = [...inventory.calls, ...payments.calls];
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'PICKUP_EXPIRED' });
+    await idle(memory);
+    expect(await getOrder(deps, 'o-1')).toEqual(order);
+    expect(memory.published).toHaveLength(published);
+    expect([...inventory.calls, ...payments.calls]).toEqual(calls);
+  });
+
+  it('a pick-up expired while the other group was collected: only the collected group captured; COMPLETED', async () => {
+    const { deps, memory, inventory, payments } = await confirmed(pickupOrder());
+    await readyForPickup(deps, memory, ['g1', 'g2']);
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g2', step: 'PICKED_UP' });
+    await idle(memory);
+    expect([...payments.captures.entries()]).toEqual([['o-1:capture:g2', 750]]);
+
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'PICKUP_EXPIRED' });
+    await idle(memory);
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('COMPLETED');
+    expect(order.payment).toMatchObject({ authorizedMinor: 2750, capturedMinor: 750, refundedMinor: 0 });
+    expect([...payments.captures.entries()]).toEqual([['o-1:capture:g2', 750]]);
+    // The expired group's share (the rest of the authorisation) is voided, after the capture.
+    expect(payments.calls.slice(-2)).toEqual(['capture o-1:capture:g2', 'voidAll o-1']);
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
+    expect(inventory.holds.get('o-1.g2')?.state).toBe('COMMITTED');
+    expect(memory.published.map((e) => e.type).slice(-2)).toEqual(['OrderPickedUp', 'OrderCompleted']);
+  });
+
+  it('a pick-up expiry is refused for a delivery group and for a pick-up group not ready', async () => {
+    const delivery = await confirmed();
+    expect(
+      await kindOf(onFulfilmentEvent(delivery.deps, { orderId: 'o-1', groupId: 'g1', step: 'PICKUP_EXPIRED' })),
+    ).toBe('failed-precondition');
+    const pickup = await confirmed(pickupOrder());
+    await onFulfilmentEvent(pickup.deps, { orderId: 'o-1', groupId: 'g1', step: 'ACCEPTED' });
+    const before = await getOrder(pickup.deps, 'o-1');
+    expect(
+      await kindOf(onFulfilmentEvent(pickup.deps, { orderId: 'o-1', groupId: 'g1', step: 'PICKUP_EXPIRED' })),
+    ).toBe('failed-precondition');
+    expect(await getOrder(pickup.deps, 'o-1')).toEqual(before);
+  });
+
+  it('an overdue task is recorded on the timeline once, with no event; unknown orders are NOT_FOUND', async () => {
+    const { deps, memory } = await confirmed();
+    const published = memory.published.length;
+    const overdue = { orderId: 'o-1', groupId: 'g2', taskId: 'task-9', deadline: new Date(t0.getTime() + 60_000) };
+    await onTaskOverdue(deps, overdue);
+    await onTaskOverdue(deps, overdue);
+    const timeline = await getTimeline(deps, 'o-1');
+    const noted = timeline.filter((e) => e.cause.startsWith('delivery: task task-9'));
+    expect(noted).toMatchObject([
+      {
+        status: 'CONFIRMED',
+        groupId: 'g2',
+        cause: 'delivery: task task-9 not accepted at store-7 by 2026-11-22T12:01:00.000Z',
+      },
+    ]);
+    expect((await getOrder(deps, 'o-1')).status).toBe('CONFIRMED');
+    expect(memory.published).toHaveLength(published);
+    expect(await kindOf(onTaskOverdue(deps, { ...overdue, orderId: 'o-9' }))).toBe('not-found');
+    expect(await kindOf(onTaskOverdue(deps, { ...overdue, groupId: 'g9' }))).toBe('not-found');
   });
 
   it('two events racing on one order are both applied (version-checked update re-applies the loser)', async () => {

@@ -1,8 +1,9 @@
 // Property tests of the order aggregate: random orders driven by random sequences of commands, task outcomes and
-// clock jumps; every step must keep the money, stock and lifecycle invariants, and a refused command changes nothing.
+// clock jumps (delivery's steps included: failed deliveries, expired pick-ups); every step must keep the money, stock
+// and lifecycle invariants, and a refused command changes nothing.
 import fc from 'fast-check';
 import { OrderError } from './errors';
-import { FINAL_STATUSES, ORDER_TRANSITIONS } from './lifecycle';
+import { DROPPED, FINAL_STATUSES, ORDER_TRANSITIONS } from './lifecycle';
 import { type FulfilmentStep, Order, type OrderPolicy } from './order';
 import type { Placement } from './placement';
 import type { Allocation, FulfilmentType, OrderState, OrderStatus, Task, TaskOutcome } from './types';
@@ -24,6 +25,7 @@ const STEPS: FulfilmentStep[] = [
   'OUT_FOR_DELIVERY',
   'DELIVERED',
   'FAILED',
+  'PICKUP_EXPIRED',
 ];
 
 type Method = 'CARD' | 'WALLET_QR' | 'CASH';
@@ -40,7 +42,7 @@ type Command =
   | { t: 'task'; pick: number }
   | { t: 'cancel' }
   | { t: 'advance'; group: number; step: FulfilmentStep }
-  /** The group's natural next step for its fulfilment type (a failure, for a delivery on its way, when `fail`). */
+  /** The group's natural next step for its type (`fail`: a delivery on its way fails, a ready pick-up expires). */
   | { t: 'progress'; group: number; fail: boolean }
   | { t: 'paid'; right: boolean }
   | { t: 'unpaid'; right: boolean; expired: boolean }
@@ -237,7 +239,10 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`invariant broken: ${what}`);
 }
 
-function checkInvariants(before: OrderState, after: OrderState, releases: ReadonlySet<string>): void {
+/** Compensations carried out so far (an answer other than retry): `release:<group>` and `void`. */
+type Done = ReadonlySet<string>;
+
+function checkInvariants(before: OrderState, after: OrderState, done: Done): void {
   const pay = after.payment;
   check(pay.capturedMinor <= pay.authorizedMinor, `captured ${pay.capturedMinor} > authorised ${pay.authorizedMinor}`);
   check(pay.refundedMinor <= pay.capturedMinor, `refunded ${pay.refundedMinor} > captured ${pay.capturedMinor}`);
@@ -245,6 +250,11 @@ function checkInvariants(before: OrderState, after: OrderState, releases: Readon
     refundsAsked(after) <= capturesAsked(after),
     `refunds done or queued ${refundsAsked(after)} > captures done or queued ${capturesAsked(after)}`,
   );
+  // Money kept is at most what the groups still in the order are worth: a dropped group (failed delivery, expired
+  // pick-up, cancelled) is never charged for, or is refunded.
+  const keptWorth = after.groups.reduce((n, g) => n + (DROPPED.has(g.status) ? 0 : g.amount.amountMinor), 0);
+  const kept = capturesAsked(after) - refundsAsked(after);
+  check(after.groups.length === 0 || kept <= keptWorth, `${kept} kept for groups worth ${keptWorth}`);
 
   for (const line of after.lines) {
     let holding = 0;
@@ -271,12 +281,20 @@ function checkInvariants(before: OrderState, after: OrderState, releases: Readon
   );
 
   if (after.status === 'REJECTED' || after.status === 'CANCELLED') {
-    for (const g of after.groups) {
-      check(!HOLDING.has(g.status), `${after.status} order with group ${g.id} ${g.status}`);
-      if (g.dispatched) continue;
-      const queued = after.tasks.some((t) => t.kind === 'RELEASE_HOLD' && t.groupId === g.id);
-      check(queued || releases.has(g.id), `${after.status} order with no release of ${g.id}`);
-    }
+    for (const g of after.groups) check(!HOLDING.has(g.status), `${after.status} order with group ${g.id} ${g.status}`);
+  }
+  // A group that ended before its goods left (rejected, cancelled, pick-up expired) has its hold released.
+  for (const g of after.groups) {
+    if (g.status !== 'CANCELLED' || g.dispatched) continue;
+    const queued = after.tasks.some((t) => t.kind === 'RELEASE_HOLD' && t.groupId === g.id);
+    check(queued || done.has(`release:${g.id}`), `${after.status} order with no release of ${g.id}`);
+  }
+  // Once a placed order has nothing left to capture and a group was dropped uncharged, the authorisation is voided.
+  const uncharged = after.groups.some((g) => g.status === 'CANCELLED' && !g.dispatched);
+  const toCapture = after.groups.some((g) => !DROPPED.has(g.status) && !g.dispatched);
+  if (after.status !== 'REJECTED' && uncharged && !toCapture) {
+    const queued = after.tasks.some((t) => t.kind === 'VOID_PAYMENTS');
+    check(queued || done.has('void'), `${after.status} order with an uncharged group and no void`);
   }
   after.timeline.forEach((entry, i) => check(entry.sequence === i + 1, `timeline entry ${i} is #${entry.sequence}`));
 }
@@ -284,19 +302,19 @@ function checkInvariants(before: OrderState, after: OrderState, releases: Readon
 function run(scenario: Scenario, commands: Command[]): void {
   let now = t0;
   const { order } = Order.place('o-1', placementOf(scenario), now, policy);
-  const releases = new Set<string>();
+  const done = new Set<string>();
   for (const command of commands) {
     now = new Date(now.getTime() + 1_000);
     const before = order.snapshot();
     try {
-      apply(order, before, command, scenario, now, releases);
+      apply(order, before, command, scenario, now, done);
     } catch (error) {
       if (!(error instanceof OrderError)) throw error;
       const after = JSON.stringify(order.snapshot());
       check(after === JSON.stringify(before), `refused ${command.t} (${error.message}) changed the order`);
       continue;
     }
-    checkInvariants(before, order.snapshot(), releases);
+    checkInvariants(before, order.snapshot(), done);
     if (command.t === 'clock') now = new Date(now.getTime() + command.ms);
   }
 }
@@ -307,7 +325,7 @@ function apply(
   command: Command,
   scenario: Scenario,
   now: Date,
-  releases: Set<string>,
+  done: Set<string>,
 ): void {
   const groupId = (n: number) => `g${n + 1}`;
   switch (command.t) {
@@ -316,7 +334,8 @@ function apply(
       if (!task) return;
       const outcome = outcomeFor(task, state, scenario, command.pick, now);
       order.completeTask(task.id, outcome, now, policy);
-      if (task.kind === 'RELEASE_HOLD' && outcome.kind !== 'retry') releases.add(task.groupId);
+      if (task.kind === 'RELEASE_HOLD' && outcome.kind !== 'retry') done.add(`release:${task.groupId}`);
+      if (task.kind === 'VOID_PAYMENTS' && outcome.kind !== 'retry') done.add('void');
       return;
     }
     case 'cancel':
@@ -371,7 +390,7 @@ function naturalStep(type: FulfilmentType, status: string, fail: boolean): Fulfi
     case 'IN_FULFILLMENT':
       return pickup ? 'READY_FOR_PICKUP' : 'OUT_FOR_DELIVERY';
     case 'READY_FOR_PICKUP':
-      return 'PICKED_UP';
+      return fail ? 'PICKUP_EXPIRED' : 'PICKED_UP';
     case 'OUT_FOR_DELIVERY':
       return fail ? 'FAILED' : 'DELIVERED';
     default:

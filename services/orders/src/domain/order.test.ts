@@ -745,6 +745,193 @@ describe('Order fulfilment', () => {
   });
 });
 
+describe('Order pick-up expiry', () => {
+  const pickup: Partial<Placement> = { fulfilment: { type: 'STORE_PICKUP', pickupLocationId: 'store-7' } };
+
+  /** A confirmed pick-up order with every group READY_FOR_PICKUP and the confirmation's tasks done. */
+  function ready(allocations = oneGroup, overrides: Partial<Placement> = {}): Order {
+    const order = confirmedOrder(allocations, { ...pickup, ...overrides });
+    drain(order);
+    for (const g of order.snapshot().groups) order.advanceGroup(g.id, 'READY_FOR_PICKUP', at(1));
+    return order;
+  }
+
+  it('the only group: hold released, payment voided, CANCELLED "pick-up not collected"; a repeat changes nothing', () => {
+    const order = ready();
+    expect(order.status).toBe('READY_FOR_PICKUP');
+    const events = order.advanceGroup('g1', 'PICKUP_EXPIRED', at(2));
+    expect(events).toEqual([{ type: 'OrderCancelled', reason: 'pick-up not collected' }]);
+    let s = order.snapshot();
+    expect(s).toMatchObject({ status: 'CANCELLED', statusReason: 'pick-up not collected' });
+    expect(s.groups[0]).toMatchObject({ status: 'CANCELLED', dispatched: false, captured: false });
+    expect(s.tasks).toMatchObject([
+      { kind: 'RELEASE_HOLD', groupId: 'g1', reason: 'pick-up not collected' },
+      { kind: 'VOID_PAYMENTS', reason: 'pick-up not collected' },
+    ]);
+    expect(s.timeline.slice(-2)).toMatchObject([
+      { status: 'READY_FOR_PICKUP', cause: 'delivery: pick-up expired (not collected)', groupId: 'g1' },
+      { status: 'CANCELLED', cause: 'cancelled: pick-up not collected' },
+    ]);
+    expectLegalTimeline(s);
+
+    const before = order.snapshot();
+    expect(order.advanceGroup('g1', 'PICKUP_EXPIRED', at(3))).toEqual([]);
+    expect(order.snapshot()).toEqual(before);
+    drain(order);
+    s = order.snapshot();
+    expect(s.payment).toMatchObject({ capturedMinor: 0, refundedMinor: 0 });
+    expect(s.timeline.slice(-2).map((e) => e.cause)).toEqual(['hold released', 'payment voided']);
+    // Nothing more can happen to it: a late PickedUp is refused, a repeated expiry still changes nothing.
+    expect(kindOf(() => order.advanceGroup('g1', 'PICKED_UP', at(4)))).toBe('failed-precondition');
+    expect(order.advanceGroup('g1', 'PICKUP_EXPIRED', at(4))).toEqual([]);
+  });
+
+  it('one of two groups, the other collected and captured: the expired share is never captured; COMPLETED', () => {
+    const order = ready(twoGroups);
+    order.advanceGroup('g2', 'PICKED_UP', at(2));
+    drain(order);
+    expect(order.status).toBe('IN_FULFILLMENT');
+    expect(order.snapshot().payment).toMatchObject({ authorizedMinor: 2750, capturedMinor: 750 });
+
+    const events = order.advanceGroup('g1', 'PICKUP_EXPIRED', at(3));
+    expect(events).toEqual([{ type: 'OrderCompleted' }]);
+    expect(order.status).toBe('COMPLETED');
+    // The rest of the authorisation (g1's 2000) is voided; no capture of g1 is ever queued.
+    expect(taskList(order)).toEqual(['RELEASE_HOLD:g1', 'VOID_PAYMENTS']);
+    drain(order);
+    const s = order.snapshot();
+    expect(s.payment).toMatchObject({ capturedMinor: 750, refundedMinor: 0 });
+    expect(s.groups.map((g) => [g.id, g.status, g.captured])).toEqual([
+      ['g1', 'CANCELLED', false],
+      ['g2', 'PICKED_UP', true],
+    ]);
+    expectLegalTimeline(s);
+    // Only what the customer collected can be returned.
+    expect(
+      kindOf(() =>
+        order.requestReturn(
+          { requestId: 'rr-1', locationId: 'store-7', lines: [{ skuCode: 'A', quantity: 1 }], reason: '' },
+          at(4),
+        ),
+      ),
+    ).toBe('invalid-argument');
+  });
+
+  it('one of two groups, the other collected later: captured for that group only, the rest voided after its capture', () => {
+    const order = ready(twoGroups);
+    expect(order.advanceGroup('g1', 'PICKUP_EXPIRED', at(2))).toEqual([]);
+    expect(order.status).toBe('READY_FOR_PICKUP');
+    expect(taskList(order)).toEqual(['RELEASE_HOLD:g1']);
+    drain(order);
+
+    expect(order.advanceGroup('g2', 'PICKED_UP', at(3))).toEqual([{ type: 'OrderPickedUp', groupId: 'g2' }]);
+    expect(taskList(order)).toEqual(['COMMIT_HOLD:g2', 'CAPTURE:g2', 'VOID_PAYMENTS']);
+    expect(types(drain(order))).toEqual(['OrderCompleted']);
+    expect(order.snapshot().payment).toMatchObject({ capturedMinor: 750 });
+    expectLegalTimeline(order.snapshot());
+  });
+
+  it('both groups expire one after the other: CANCELLED, each hold released, the payment voided once', () => {
+    const order = ready(twoGroups);
+    order.advanceGroup('g1', 'PICKUP_EXPIRED', at(2));
+    expect(types(order.advanceGroup('g2', 'PICKUP_EXPIRED', at(3)))).toEqual(['OrderCancelled']);
+    expect(taskList(order)).toEqual(['RELEASE_HOLD:g1', 'RELEASE_HOLD:g2', 'VOID_PAYMENTS']);
+    expect(order.snapshot().statusReason).toBe('pick-up not collected');
+  });
+
+  it('a store sale paid at the till has the expired group refunded', () => {
+    const order = heldOrder(oneGroup, {
+      channel: 'STORE_POS',
+      storeId: 'store-7',
+      associateId: 'as-1',
+      ...pickup,
+      payment: { method: 'CASH' },
+    });
+    step(order, 'AUTHORIZE', { kind: 'paid', paymentId: 'pay-c', amount: cny(2750) });
+    drain(order);
+    order.advanceGroup('g1', 'READY_FOR_PICKUP', at(1));
+    order.advanceGroup('g1', 'PICKUP_EXPIRED', at(2));
+    expect(order.status).toBe('CANCELLED');
+    expect(order.snapshot().tasks).toMatchObject([
+      { kind: 'RELEASE_HOLD', groupId: 'g1' },
+      { kind: 'REFUND', refundId: 'expired-g1', amount: cny(2750), reason: 'pick-up not collected' },
+      { kind: 'VOID_PAYMENTS' },
+    ]);
+    drain(order);
+    expect(order.snapshot().payment).toMatchObject({ capturedMinor: 2750, refundedMinor: 2750 });
+  });
+
+  it('is refused for a delivery group and for a pick-up group not READY_FOR_PICKUP, changing nothing', () => {
+    const delivery = confirmedOrder();
+    const confirmedDelivery = delivery.snapshot();
+    expect(kindOf(() => delivery.advanceGroup('g1', 'PICKUP_EXPIRED', at(1)))).toBe('failed-precondition');
+    expect(delivery.snapshot()).toEqual(confirmedDelivery);
+    // Even once its group is CANCELLED with the order: a delivery group has no pick-up to expire.
+    delivery.cancel('changed my mind', at(1));
+    const cancelled = delivery.snapshot();
+    expect(kindOf(() => delivery.advanceGroup('g1', 'PICKUP_EXPIRED', at(2)))).toBe('failed-precondition');
+    expect(delivery.snapshot()).toEqual(cancelled);
+
+    const order = confirmedOrder(twoGroups, pickup);
+    drain(order);
+    const confirmed = order.snapshot();
+    expect(kindOf(() => order.advanceGroup('g1', 'PICKUP_EXPIRED', at(1)))).toBe('failed-precondition');
+    expect(order.snapshot()).toEqual(confirmed);
+    order.advanceGroup('g1', 'ACCEPTED', at(1));
+    order.advanceGroup('g2', 'READY_FOR_PICKUP', at(1));
+    order.advanceGroup('g2', 'PICKED_UP', at(1));
+    const moving = order.snapshot();
+    expect(kindOf(() => order.advanceGroup('g1', 'PICKUP_EXPIRED', at(2)))).toBe('failed-precondition');
+    expect(kindOf(() => order.advanceGroup('g2', 'PICKUP_EXPIRED', at(2)))).toBe('failed-precondition');
+    expect(kindOf(() => order.advanceGroup('g9', 'PICKUP_EXPIRED', at(2)))).toBe('not-found');
+    expect(order.snapshot()).toEqual(moving);
+  });
+
+  it('after the order was cancelled (the expiry raced a cancellation) it changes nothing', () => {
+    const order = ready();
+    order.cancel('changed my mind', at(2));
+    const before = order.snapshot();
+    expect(order.advanceGroup('g1', 'PICKUP_EXPIRED', at(3))).toEqual([]);
+    expect(order.snapshot()).toEqual(before);
+  });
+});
+
+describe('Order overdue tasks', () => {
+  it('an overdue task is noted on the timeline once, without a status change or an event', () => {
+    const order = confirmedOrder(twoGroups);
+    drain(order);
+    const before = order.snapshot();
+    const overdue = { taskId: 't-7', deadline: at(60_000) };
+    expect(order.taskOverdue('g2', overdue, at(61_000))).toEqual([]);
+    const s = order.snapshot();
+    expect(s.status).toBe('CONFIRMED');
+    expect(s.groups).toEqual(before.groups);
+    expect(s.tasks).toEqual([]);
+    expect(s.version).toBe(before.version + 1);
+    expect(s.timeline.slice(before.timeline.length)).toEqual([
+      {
+        sequence: before.timeline.length + 1,
+        at: at(61_000),
+        status: 'CONFIRMED',
+        cause: 'delivery: task t-7 not accepted at store-7 by 2026-11-22T12:01:00.000Z',
+        groupId: 'g2',
+      },
+    ]);
+    // Redelivered: nothing changes.
+    expect(order.taskOverdue('g2', overdue, at(62_000))).toEqual([]);
+    expect(order.snapshot()).toEqual(s);
+  });
+
+  it('an unknown group is NOT_FOUND; a group that ended is left alone', () => {
+    const order = confirmedOrder();
+    expect(kindOf(() => order.taskOverdue('g9', { taskId: 't-1' }, at(1)))).toBe('not-found');
+    order.cancel('changed my mind', at(1));
+    const before = order.snapshot();
+    expect(order.taskOverdue('g1', { taskId: 't-1' }, at(2))).toEqual([]);
+    expect(order.snapshot()).toEqual(before);
+  });
+});
+
 describe('Order returns', () => {
   function completed(type: FulfilmentType = 'HOME_DELIVERY', payment?: PaymentRequest): Order {
     const fulfilment =

@@ -38,11 +38,11 @@ export interface OrderPolicy {
   confirmedHoldTtlMs: number;
 }
 
-/** What a fulfilment event from delivery says happened to a group. */
+/** What a fulfilment event from delivery says happened to a group (PICKUP_EXPIRED: nobody collected it in time). */
 export type FulfilmentStep =
-  'ACCEPTED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'FAILED';
+  'ACCEPTED' | 'READY_FOR_PICKUP' | 'PICKED_UP' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'FAILED' | 'PICKUP_EXPIRED';
 
-const STEP_TARGET: Readonly<Record<FulfilmentStep, GroupStatus>> = {
+const STEP_TARGET: Readonly<Record<Exclude<FulfilmentStep, 'PICKUP_EXPIRED'>, GroupStatus>> = {
   ACCEPTED: 'IN_FULFILLMENT',
   READY_FOR_PICKUP: 'READY_FOR_PICKUP',
   PICKED_UP: 'PICKED_UP',
@@ -50,6 +50,9 @@ const STEP_TARGET: Readonly<Record<FulfilmentStep, GroupStatus>> = {
   DELIVERED: 'DELIVERED',
   FAILED: 'DELIVERY_FAILED',
 };
+
+/** Why a pick-up group ended uncollected: its timeline cause, release and void reason, and the order's reason. */
+export const PICKUP_NOT_COLLECTED = 'pick-up not collected';
 
 /** The event announcing a group's move, for the moves delivery reports (failure has its own, with a reason). */
 const GROUP_EVENT: Partial<
@@ -280,6 +283,7 @@ export class Order {
   private advanceGroupUnguarded(groupId: string, step: FulfilmentStep, now: Date, reason = ''): OrderEvent[] {
     const group = this.s.groups.find((g) => g.id === groupId);
     if (!group) throw new OrderError('not-found', `Order "${this.s.id}" has no fulfilment group "${groupId}"`);
+    if (step === 'PICKUP_EXPIRED') return this.expirePickup(group, now);
     const target = STEP_TARGET[step];
     if (group.status === target) return [];
     if (!groupMayMove(group.type, group.status, target)) {
@@ -299,6 +303,24 @@ export class Order {
     this.note(now, `delivery: ${target.toLowerCase().replaceAll('_', ' ')}${reason ? ` (${reason})` : ''}`, groupId);
     this.settleFulfilmentStatus(now);
     return this.takeEvents();
+  }
+
+  /**
+   * Delivery says a group's task was not accepted by its deadline: noted on the timeline once per task and deadline
+   * (no status change, no event; re-routing to another location is not done yet). A group that ended is left alone.
+   */
+  taskOverdue(groupId: string, overdue: { taskId: string; deadline?: Date }, now: Date): OrderEvent[] {
+    return this.guarded(() => {
+      const group = this.s.groups.find((g) => g.id === groupId);
+      if (!group) throw new OrderError('not-found', `Order "${this.s.id}" has no fulfilment group "${groupId}"`);
+      if (DROPPED.has(group.status)) return [];
+      const by = overdue.deadline ? ` by ${overdue.deadline.toISOString()}` : '';
+      const cause = `delivery: task ${overdue.taskId || '?'} not accepted at ${group.locationId}${by}`;
+      if (this.s.timeline.some((e) => e.groupId === groupId && e.cause === cause)) return [];
+      this.touch(now);
+      this.note(now, cause, groupId);
+      return this.takeEvents();
+    });
   }
 
   /** Opens a return of lines the customer has, at `locationId`. A repeat of `requestId` returns the same return. */
@@ -491,6 +513,57 @@ export class Order {
     group.dispatched = true;
     this.queue(now, { kind: 'COMMIT_HOLD', groupId: group.id });
     if (!group.captured) this.queue(now, { kind: 'CAPTURE', groupId: group.id, amount: group.amount });
+    this.voidUncollectedShares(now);
+  }
+
+  /**
+   * Nobody collected a pick-up group in time: the group ends CANCELLED, its hold (extended, never committed) is
+   * released so the goods go back on the shelf, and its share is never captured (refunded if the till took it). The
+   * order follows its groups: CANCELLED when nothing else is left, COMPLETED when the rest is with the customer.
+   * A repeat (or a group cancelled with its order) changes nothing; anything but a ready pick-up group is refused.
+   */
+  private expirePickup(group: FulfilmentGroup, now: Date): OrderEvent[] {
+    if (group.type !== 'STORE_PICKUP') {
+      throw new OrderError(
+        'failed-precondition',
+        `Cannot expire the pick-up of group ${group.id} of order "${this.s.id}": it is a ${group.type} group`,
+      );
+    }
+    if (group.status === 'CANCELLED') return [];
+    if (group.status !== 'READY_FOR_PICKUP') {
+      throw new OrderError(
+        'failed-precondition',
+        `Cannot expire the pick-up of group ${group.id} of order "${this.s.id}": it is ${group.status}, not READY_FOR_PICKUP`,
+      );
+    }
+    this.touch(now);
+    group.status = 'CANCELLED';
+    this.queue(now, { kind: 'RELEASE_HOLD', groupId: group.id, reason: PICKUP_NOT_COLLECTED });
+    // Not dispatched, so no capture of it was ever queued; only a store sale paid at the till has its money already.
+    if (group.captured) {
+      this.queue(now, {
+        kind: 'REFUND',
+        refundId: `expired-${group.id}`,
+        amount: group.amount,
+        reason: PICKUP_NOT_COLLECTED,
+      });
+    }
+    this.note(now, 'delivery: pick-up expired (not collected)', group.id);
+    this.voidUncollectedShares(now);
+    this.settleFulfilmentStatus(now);
+    return this.takeEvents();
+  }
+
+  /**
+   * Once no group is left to capture, the authorisation of expired pick-ups' shares is voided: the whole payment when
+   * nothing was captured, the uncaptured rest otherwise (queued after the captures, which run first). Runs when the
+   * last group is settled either way (its expiry or the dispatch of the last other group), so it queues once.
+   */
+  private voidUncollectedShares(now: Date): void {
+    const expired = this.s.groups.some((g) => g.status === 'CANCELLED' && !g.dispatched);
+    const toCapture = this.s.groups.some((g) => !DROPPED.has(g.status) && !g.dispatched);
+    if (!expired || toCapture || FINAL_STATUSES.has(this.s.status)) return;
+    this.queue(now, { kind: 'VOID_PAYMENTS', reason: PICKUP_NOT_COLLECTED });
   }
 
   private failDelivery(group: FulfilmentGroup, reason: string, now: Date): void {
@@ -572,9 +645,13 @@ export class Order {
     if (next === 'CONFIRMED' && s !== 'CONFIRMED') next = 'IN_FULFILLMENT';
     if (next === s) return;
     if (next === 'CANCELLED') {
-      this.s.statusReason = 'every delivery failed';
-      this.moveTo('CANCELLED', now, 'cancelled: every delivery failed');
-      this.emit({ type: 'OrderCancelled', reason: 'every delivery failed' });
+      // Every group dropped: its deliveries failed, or (pick-up) nobody collected it.
+      const reason = this.s.groups.some((g) => g.status === 'DELIVERY_FAILED')
+        ? 'every delivery failed'
+        : PICKUP_NOT_COLLECTED;
+      this.s.statusReason = reason;
+      this.moveTo('CANCELLED', now, `cancelled: ${reason}`);
+      this.emit({ type: 'OrderCancelled', reason });
       return;
     }
     this.moveTo(next, now, next === 'COMPLETED' ? 'completed' : `status follows groups: ${next.toLowerCase()}`);
