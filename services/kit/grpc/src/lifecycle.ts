@@ -108,8 +108,8 @@ export interface ServeServiceOptions {
   port: number;
   logger: Logger;
   descriptorSets?: string[];
-  /** SHUTDOWN_DRAIN_DELAY_MS and SHUTDOWN_GRACE_MS of the service's config. */
-  shutdown: { drainDelayMs: number; graceMs: number };
+  /** SHUTDOWN_DRAIN_DELAY_MS and SHUTDOWN_GRACE_MS of the service's config, and how to end streaming calls. */
+  shutdown: { drainDelayMs: number; graceMs: number; endStreams?: () => Promise<void> };
   /** Runs once, after the server stopped: background jobs, Kafka, the database, in the order they must close. */
   afterStop: () => Promise<void>;
 }

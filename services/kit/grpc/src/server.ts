@@ -37,7 +37,18 @@ export interface GrpcServer {
    * (new calls are still served meanwhile), then refuse new calls and let in-flight ones finish; after `graceMs`
    * the rest are cancelled.
    */
-  stop(options?: { drainDelayMs?: number; graceMs?: number }): Promise<{ forced: boolean }>;
+  stop(options?: StopOptions): Promise<{ forced: boolean }>;
+}
+
+/** How a server stops: health NOT_SERVING, a drain delay, then no new calls and a grace period for open ones. */
+export interface StopOptions {
+  drainDelayMs?: number;
+  graceMs?: number;
+  /**
+   * Runs after the drain delay, before waiting for open calls: ends long-lived streams (which would otherwise hold
+   * the shutdown until the grace period runs out), so their clients reconnect to another replica.
+   */
+  endStreams?: () => Promise<void>;
 }
 
 /**
@@ -81,11 +92,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   };
 
   let stopping: Promise<{ forced: boolean }> | undefined;
-  const stop = (opts: { drainDelayMs?: number; graceMs?: number } = {}) => {
+  const stop = (opts: StopOptions = {}) => {
     stopping ??= (async () => {
       setServing(false);
       options.logger.info({ drainDelayMs: opts.drainDelayMs ?? 0 }, 'health NOT_SERVING; draining');
       if (opts.drainDelayMs) await new Promise((r) => setTimeout(r, opts.drainDelayMs));
+      await opts.endStreams?.();
       return new Promise<{ forced: boolean }>((resolve) => {
         const timer = setTimeout(() => {
           options.logger.warn({ graceMs: opts.graceMs }, 'in-flight calls did not finish in time; cancelling them');
