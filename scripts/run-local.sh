@@ -16,9 +16,11 @@ SERVICES=(
   "inventory 50052"
   "payments 50054"
   "orders 50053"
+  "delivery 50055"
 )
 # Every service's address as <NAME>_ADDRESS=127.0.0.1:<port>: orders reaches catalogue, inventory and payments
-# through CATALOGUE_ADDRESS, INVENTORY_ADDRESS and PAYMENTS_ADDRESS (services ignore the variables they do not read).
+# through CATALOGUE_ADDRESS, INVENTORY_ADDRESS and PAYMENTS_ADDRESS, delivery reaches inventory through
+# INVENTORY_ADDRESS (services ignore the variables they do not read).
 for entry in "${SERVICES[@]}"; do
   read -r name port <<<"$entry"
   export "${name^^}_ADDRESS=127.0.0.1:$port"

@@ -17,11 +17,20 @@ const fields = z.object({
   /** Secret the pick-up and delivery codes are derived from (HMAC-SHA256); at least 16 characters. */
   HANDOVER_CODE_SECRET: z.string().min(16).default(LOCAL_CODE_SECRET),
   /** A location must accept a task within this time, or it is announced overdue (orders may re-route it). */
-  TASK_ACCEPT_MS: env.millis().min(1_000).default(5 * 60_000),
+  TASK_ACCEPT_MS: env
+    .millis()
+    .min(1_000)
+    .default(5 * 60_000),
   /** Picking must be done this long after acceptance. */
-  TASK_PICK_MS: env.millis().min(1_000).default(15 * 60_000),
+  TASK_PICK_MS: env
+    .millis()
+    .min(1_000)
+    .default(15 * 60_000),
   /** Packing must be done this long after picking. */
-  TASK_PACK_MS: env.millis().min(1_000).default(10 * 60_000),
+  TASK_PACK_MS: env
+    .millis()
+    .min(1_000)
+    .default(10 * 60_000),
   /** An uncollected pick-up expires this long after it was ready. */
   PICKUP_EXPIRY_MS: env
     .millis()
@@ -29,7 +38,10 @@ const fields = z.object({
     .default(3 * 24 * 3_600_000),
   /** Wrong codes in a row before verification is locked, and for how long. */
   CODE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
-  CODE_LOCK_MS: env.millis().min(1_000).default(15 * 60_000),
+  CODE_LOCK_MS: env
+    .millis()
+    .min(1_000)
+    .default(15 * 60_000),
   /** How long a courier has to answer an offer before dispatch offers the shipment to another. */
   OFFER_TIMEOUT_MS: env.millis().min(1_000).default(60_000),
   /** Couriers farther than this from the location are not offered its shipments. */
@@ -37,7 +49,10 @@ const fields = z.object({
   /** Each shipment a courier already carries counts as this many extra metres when choosing the nearest. */
   DISPATCH_LOAD_PENALTY_M: z.coerce.number().int().min(0).max(100_000).default(1_500),
   /** A courier position older than this is not used for dispatch. */
-  POSITION_FRESH_MS: env.millis().min(1_000).default(5 * 60_000),
+  POSITION_FRESH_MS: env
+    .millis()
+    .min(1_000)
+    .default(5 * 60_000),
   /** Reports above this rate per courier stream are dropped. */
   POSITION_MAX_PER_SECOND: z.coerce.number().int().min(1).max(100).default(20),
   /** The latest position is written to the database at most this often per courier. */

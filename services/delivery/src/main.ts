@@ -70,7 +70,10 @@ export async function start(
   await couriers.ensureIndexes();
   const metrics = deliveryMetrics();
   const gauges = metrics.startBacklogGauges(connection, { maxAgeMs: config.METRICS_QUERY_INTERVAL_MS });
-  const locations = inventoryLocations({ address: config.INVENTORY_ADDRESS, deadlineMs: config.DOWNSTREAM_DEADLINE_MS });
+  const locations = inventoryLocations({
+    address: config.INVENTORY_ADDRESS,
+    deadlineMs: config.DOWNSTREAM_DEADLINE_MS,
+  });
 
   let kick: (fulfilmentId: string) => void = () => {};
   const kafka = createKafkaClient({

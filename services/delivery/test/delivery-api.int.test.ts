@@ -2,12 +2,7 @@
 // topic, the store's task steps, pick-up with a code, dispatch to the nearest courier with re-offers on decline and
 // timeout, proof of delivery, cancellation, and bad input. Every step is checked on the published events too.
 import { status } from '@grpc/grpc-js';
-import {
-  type Fulfilment,
-  ShipmentStatus,
-  TaskStatus,
-  Vehicle,
-} from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
+import { type Fulfilment, ShipmentStatus, TaskStatus, Vehicle } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
 import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { refusal, uniqueName, waitFor } from '@o2o/kit-testing';
 import { type DeliveryHarness, type GroupSpec, PLACES, startDelivery } from './harness';
@@ -28,7 +23,7 @@ const near = (metresNorth: number, from: { latitude: number; longitude: number }
 });
 
 async function fulfilmentOf(orderId: string, groupId = 'g1'): Promise<Fulfilment> {
-  return waitFor(
+  return waitFor<Fulfilment>(
     async () => {
       try {
         return (await h.client.getFulfilment({ fulfilmentId: '', orderId, groupId })).fulfilment;
@@ -37,7 +32,7 @@ async function fulfilmentOf(orderId: string, groupId = 'g1'): Promise<Fulfilment
       }
     },
     { timeoutMs: 15_000, what: `fulfilment of ${orderId}` },
-  ) as Promise<Fulfilment>;
+  );
 }
 
 function eventsOf(orderId: string) {
@@ -45,7 +40,13 @@ function eventsOf(orderId: string) {
 }
 
 async function courier(id: string, point: { latitude: number; longitude: number } | undefined, capacity = 2) {
-  await h.client.registerCourier({ courierId: id, name: `Rider ${id}`, phone: '+86 138 0000 0000', vehicle: Vehicle.VEHICLE_E_BIKE, capacity });
+  await h.client.registerCourier({
+    courierId: id,
+    name: `Rider ${id}`,
+    phone: '+86 138 0000 0000',
+    vehicle: Vehicle.VEHICLE_E_BIKE,
+    capacity,
+  });
   if (point) await h.client.setCourierAvailability({ courierId: id, available: true, point });
 }
 
@@ -91,7 +92,9 @@ describe('pick-up in store', () => {
     await h.confirmOrder(orderId, [{ id: 'g1', type: 'STORE_PICKUP', locationId: PLACES.storeA.id }]);
     const f = await fulfilmentOf(orderId);
 
-    expect(await refusal(h.client.acceptTask({ fulfilmentId: f.id, locationId: PLACES.storeB.id, associateId: '' }))).toMatchObject({
+    expect(
+      await refusal(h.client.acceptTask({ fulfilmentId: f.id, locationId: PLACES.storeB.id, associateId: '' })),
+    ).toMatchObject({
       code: status.PERMISSION_DENIED,
     });
     expect(await refusal(h.client.getHandoverCode({ fulfilmentId: f.id }))).toMatchObject({
@@ -108,11 +111,27 @@ describe('pick-up in store', () => {
     await waitFor(() => eventsOf(orderId).some((e) => e.type === 'ReadyForPickup'));
     const before = eventsOf(orderId).length;
     expect(
-      await refusal(h.client.verifyPickup({ locationId: PLACES.storeA.id, fulfilmentId: f.id, code: wrong, qrPayload: '', associateId: '' })),
+      await refusal(
+        h.client.verifyPickup({
+          locationId: PLACES.storeA.id,
+          fulfilmentId: f.id,
+          code: wrong,
+          qrPayload: '',
+          associateId: '',
+        }),
+      ),
     ).toMatchObject({ code: status.PERMISSION_DENIED });
     // The right code at another store is refused too.
     expect(
-      await refusal(h.client.verifyPickup({ locationId: PLACES.storeB.id, fulfilmentId: f.id, code, qrPayload: '', associateId: '' })),
+      await refusal(
+        h.client.verifyPickup({
+          locationId: PLACES.storeB.id,
+          fulfilmentId: f.id,
+          code,
+          qrPayload: '',
+          associateId: '',
+        }),
+      ),
     ).toMatchObject({ code: status.PERMISSION_DENIED });
     const after = (await h.client.getFulfilment({ fulfilmentId: f.id, orderId: '', groupId: '' })).fulfilment!;
     expect(after.task?.status).toBe(TaskStatus.TASK_STATUS_READY);
@@ -120,7 +139,13 @@ describe('pick-up in store', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(eventsOf(orderId)).toHaveLength(before);
 
-    const collected = await h.client.verifyPickup({ locationId: PLACES.storeA.id, fulfilmentId: '', code: '', qrPayload, associateId: 'assoc-2' });
+    const collected = await h.client.verifyPickup({
+      locationId: PLACES.storeA.id,
+      fulfilmentId: '',
+      code: '',
+      qrPayload,
+      associateId: 'assoc-2',
+    });
     expect(collected.fulfilment?.task?.status).toBe(TaskStatus.TASK_STATUS_HANDED_OVER);
     expect(collected.fulfilment?.pickup?.collectTime).toBeDefined();
     const events = await waitFor(() => {
@@ -128,9 +153,14 @@ describe('pick-up in store', () => {
       return list.some((e) => e.type === 'PickedUp') ? list : undefined;
     });
     expect(events.map((e) => e.type)).toEqual(['TaskAccepted', 'ReadyForPickup', 'PickedUp']);
-    expect(events[2]?.payload).toMatchObject({ shipmentId: '', ref: { orderId, groupId: 'g1', locationId: PLACES.storeA.id } });
+    expect(events[2]?.payload).toMatchObject({
+      shipmentId: '',
+      ref: { orderId, groupId: 'g1', locationId: PLACES.storeA.id },
+    });
     // The code no longer works once collected.
-    expect(await refusal(h.client.getHandoverCode({ fulfilmentId: f.id }))).toMatchObject({ code: status.FAILED_PRECONDITION });
+    expect(await refusal(h.client.getHandoverCode({ fulfilmentId: f.id }))).toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
   });
 
   it('locks verification after too many wrong codes', async () => {
@@ -140,7 +170,13 @@ describe('pick-up in store', () => {
     const { code } = await h.client.getHandoverCode({ fulfilmentId: f.id });
     const wrong = code === '123456' ? '654321' : '123456';
     const verify = (c: string) =>
-      h.client.verifyPickup({ locationId: PLACES.storeB.id, fulfilmentId: f.id, code: c, qrPayload: '', associateId: '' });
+      h.client.verifyPickup({
+        locationId: PLACES.storeB.id,
+        fulfilmentId: f.id,
+        code: c,
+        qrPayload: '',
+        associateId: '',
+      });
     for (let i = 0; i < 5; i++) expect(await refusal(verify(wrong))).toMatchObject({ code: status.PERMISSION_DENIED });
     // Locked now: even the right code waits.
     expect(await refusal(verify(code))).toMatchObject({ code: status.RESOURCE_EXHAUSTED });
@@ -153,7 +189,12 @@ describe('pick-up in store', () => {
 describe('home delivery', () => {
   it('offers the nearest courier, moves on after a decline and a timeout, and delivers with the shopper code', async () => {
     const tag = uniqueName('c');
-    const [c1, c2, c3, late] = ['near', 'second', 'far', 'late'].map((n) => `${tag}-${n}`) as [string, string, string, string];
+    const [c1, c2, c3, late] = ['near', 'second', 'far', 'late'].map((n) => `${tag}-${n}`) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     await courier(c1, near(400));
     await courier(c2, near(1500));
     await courier(c3, near(60_000)); // outside the dispatch radius
@@ -161,12 +202,18 @@ describe('home delivery', () => {
     await h.confirmOrder(orderId, [{ id: 'g1', type: 'HOME_DELIVERY', locationId: PLACES.warehouse.id }]);
     const f = await fulfilmentOf(orderId);
 
-    const accepted = (await h.client.acceptTask({ fulfilmentId: f.id, locationId: f.locationId, associateId: '' })).fulfilment!;
+    const accepted = (await h.client.acceptTask({ fulfilmentId: f.id, locationId: f.locationId, associateId: '' }))
+      .fulfilment!;
     const shipmentId = accepted.shipment!.id;
-    expect(accepted.shipment).toMatchObject({ status: ShipmentStatus.SHIPMENT_STATUS_AWAITING_COURIER, offer: { courierId: c1 } });
+    expect(accepted.shipment).toMatchObject({
+      status: ShipmentStatus.SHIPMENT_STATUS_AWAITING_COURIER,
+      offer: { courierId: c1 },
+    });
     expect((await h.client.getCourier({ courierId: c1 })).offers.map((o) => o.shipment?.id)).toEqual([shipmentId]);
     // Someone else cannot take c1's offer.
-    expect(await refusal(h.client.acceptAssignment({ shipmentId, courierId: c2 }))).toMatchObject({ code: status.PERMISSION_DENIED });
+    expect(await refusal(h.client.acceptAssignment({ shipmentId, courierId: c2 }))).toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
 
     const declined = (await h.client.declineAssignment({ shipmentId, courierId: c1, reason: 'flat tyre' })).fulfilment!;
     expect(declined.shipment?.offer?.courierId).toBe(c2);
@@ -174,18 +221,24 @@ describe('home delivery', () => {
     expect((await h.client.getCourier({ courierId: c1 })).courier?.shipmentIds).toEqual([]);
 
     // c2 does not answer: the offer lapses; c1 passed and c3 is too far, so the shipment waits for a courier.
-    await waitFor(async () => {
-      const s = (await h.client.getFulfilment({ fulfilmentId: f.id, orderId: '', groupId: '' })).fulfilment?.shipment;
-      return s && !s.offer && s.passedBy.includes(c2) ? s : undefined;
-    }, { timeoutMs: 10_000, what: 'the lapsed offer' });
+    await waitFor(
+      async () => {
+        const s = (await h.client.getFulfilment({ fulfilmentId: f.id, orderId: '', groupId: '' })).fulfilment?.shipment;
+        return s && !s.offer && s.passedBy.includes(c2) ? s : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the lapsed offer' },
+    );
     expect(await refusal(h.client.acceptAssignment({ shipmentId, courierId: c2 }))).toMatchObject({
       code: status.FAILED_PRECONDITION,
     });
     await courier(late, near(900));
-    const offered = await waitFor(async () => {
-      const s = (await h.client.getFulfilment({ fulfilmentId: f.id, orderId: '', groupId: '' })).fulfilment?.shipment;
-      return s?.offer?.courierId === late ? s : undefined;
-    }, { timeoutMs: 15_000, what: 'an offer to the new courier' });
+    const offered = await waitFor(
+      async () => {
+        const s = (await h.client.getFulfilment({ fulfilmentId: f.id, orderId: '', groupId: '' })).fulfilment?.shipment;
+        return s?.offer?.courierId === late ? s : undefined;
+      },
+      { timeoutMs: 15_000, what: 'an offer to the new courier' },
+    );
     expect(offered.status).toBe(ShipmentStatus.SHIPMENT_STATUS_AWAITING_COURIER);
 
     const assigned = (await h.client.acceptAssignment({ shipmentId, courierId: late })).fulfilment!;
@@ -212,7 +265,9 @@ describe('home delivery', () => {
     expect(delivered.shipment?.status).toBe(ShipmentStatus.SHIPMENT_STATUS_DELIVERED);
     expect(delivered.shipment?.deliverTime).toBeDefined();
     // A repeat answers the same; the courier's slot is free again.
-    expect((await h.client.confirmDelivery({ shipmentId, courierId: late, code })).fulfilment?.version).toBe(delivered.version);
+    expect((await h.client.confirmDelivery({ shipmentId, courierId: late, code })).fulfilment?.version).toBe(
+      delivered.version,
+    );
     const rider = (await h.client.getCourier({ courierId: late })).courier!;
     expect(rider.shipmentIds).toEqual([]);
 
@@ -220,7 +275,14 @@ describe('home delivery', () => {
       const list = eventsOf(orderId).map((e) => e.type);
       return list.includes('Delivered') ? list : undefined;
     });
-    expect(types).toEqual(['TaskAccepted', 'ShipmentCreated', 'CourierAssigned', 'PickedUp', 'OutForDelivery', 'Delivered']);
+    expect(types).toEqual([
+      'TaskAccepted',
+      'ShipmentCreated',
+      'CourierAssigned',
+      'PickedUp',
+      'OutForDelivery',
+      'Delivered',
+    ]);
     const assignedEvent = eventsOf(orderId).find((e) => e.type === 'CourierAssigned');
     expect(assignedEvent?.payload).toMatchObject({ shipmentId, courierId: late, ref: { orderId, groupId: 'g1' } });
   });
@@ -233,7 +295,8 @@ describe('home delivery', () => {
     const first = uniqueName('o');
     await h.confirmOrder(first, [{ id: 'g1', type: 'SHIP_FROM_STORE', locationId: PLACES.storeB.id }]);
     const f1 = await fulfilmentOf(first);
-    const a1 = (await h.client.acceptTask({ fulfilmentId: f1.id, locationId: f1.locationId, associateId: '' })).fulfilment!;
+    const a1 = (await h.client.acceptTask({ fulfilmentId: f1.id, locationId: f1.locationId, associateId: '' }))
+      .fulfilment!;
     expect(a1.shipment?.offer?.courierId).toBe(busy);
     await h.client.acceptAssignment({ shipmentId: a1.shipment!.id, courierId: busy });
     // One shipment counts as 1,500 m: 200 m + 1,500 m > 1,000 m.
@@ -241,7 +304,8 @@ describe('home delivery', () => {
     const second = uniqueName('o');
     await h.confirmOrder(second, [{ id: 'g1', type: 'SHIP_FROM_STORE', locationId: PLACES.storeB.id }]);
     const f2 = await fulfilmentOf(second);
-    const a2 = (await h.client.acceptTask({ fulfilmentId: f2.id, locationId: f2.locationId, associateId: '' })).fulfilment!;
+    const a2 = (await h.client.acceptTask({ fulfilmentId: f2.id, locationId: f2.locationId, associateId: '' }))
+      .fulfilment!;
     expect(a2.shipment?.offer?.courierId).toBe(free);
     // Capacity is respected: a courier with one slot is not offered a second shipment.
     const solo = `${tag}-solo`;
@@ -251,11 +315,15 @@ describe('home delivery', () => {
     for (const orderId of orders) {
       await h.confirmOrder(orderId, [{ id: 'g1', type: 'SHIP_FROM_STORE', locationId: PLACES.storeA.id }]);
       const f = await fulfilmentOf(orderId);
-      const a = (await h.client.acceptTask({ fulfilmentId: f.id, locationId: f.locationId, associateId: '' })).fulfilment!;
+      const a = (await h.client.acceptTask({ fulfilmentId: f.id, locationId: f.locationId, associateId: '' }))
+        .fulfilment!;
       offers.push(a.shipment?.offer?.courierId ?? '');
     }
     expect(offers.filter((c) => c === solo)).toHaveLength(1);
-    expect((await h.client.getCourier({ courierId: solo })).courier).toMatchObject({ capacity: 1, shipmentIds: [expect.any(String)] });
+    expect((await h.client.getCourier({ courierId: solo })).courier).toMatchObject({
+      capacity: 1,
+      shipmentIds: [expect.any(String)],
+    });
   });
 
   it('reports a failed delivery with its reason', async () => {
@@ -264,19 +332,26 @@ describe('home delivery', () => {
     const orderId = uniqueName('o');
     await h.confirmOrder(orderId, [{ id: 'g1', type: 'HOME_DELIVERY', locationId: PLACES.storeA.id }]);
     const f = await fulfilmentOf(orderId);
-    const accepted = (await h.client.acceptTask({ fulfilmentId: f.id, locationId: f.locationId, associateId: '' })).fulfilment!;
+    const accepted = (await h.client.acceptTask({ fulfilmentId: f.id, locationId: f.locationId, associateId: '' }))
+      .fulfilment!;
     const shipmentId = accepted.shipment!.id;
     expect(accepted.shipment?.offer?.courierId).toBe(rider);
     await h.client.acceptAssignment({ shipmentId, courierId: rider });
     // Failure is for a parcel on its way, not before.
-    expect(await refusal(h.client.reportDeliveryFailure({ shipmentId, courierId: rider, reason: 'nobody home' }))).toMatchObject({
+    expect(
+      await refusal(h.client.reportDeliveryFailure({ shipmentId, courierId: rider, reason: 'nobody home' })),
+    ).toMatchObject({
       code: status.FAILED_PRECONDITION,
     });
     await h.client.markReady({ fulfilmentId: f.id, locationId: f.locationId });
     await h.client.confirmCollection({ shipmentId, courierId: rider });
     await h.client.startDelivery({ shipmentId, courierId: rider });
-    const failed = (await h.client.reportDeliveryFailure({ shipmentId, courierId: rider, reason: 'nobody home' })).fulfilment!;
-    expect(failed.shipment).toMatchObject({ status: ShipmentStatus.SHIPMENT_STATUS_FAILED, failureReason: 'nobody home' });
+    const failed = (await h.client.reportDeliveryFailure({ shipmentId, courierId: rider, reason: 'nobody home' }))
+      .fulfilment!;
+    expect(failed.shipment).toMatchObject({
+      status: ShipmentStatus.SHIPMENT_STATUS_FAILED,
+      failureReason: 'nobody home',
+    });
     const event = await waitFor(() => eventsOf(orderId).find((e) => e.type === 'DeliveryFailed'));
     expect(event.payload).toMatchObject({ shipmentId, reason: 'nobody home' });
   });
@@ -290,7 +365,8 @@ describe('cancellation', () => {
     const groups: GroupSpec[] = [{ id: 'g1', type: 'HOME_DELIVERY', locationId: PLACES.warehouse.id }];
     await h.confirmOrder(orderId, groups);
     const f = await fulfilmentOf(orderId);
-    const accepted = (await h.client.acceptTask({ fulfilmentId: f.id, locationId: f.locationId, associateId: '' })).fulfilment!;
+    const accepted = (await h.client.acceptTask({ fulfilmentId: f.id, locationId: f.locationId, associateId: '' }))
+      .fulfilment!;
     expect(accepted.shipment?.offer?.courierId).toBe(rider);
     await h.cancelOrder(orderId, groups);
     const cancelled = await waitFor(async () => {
@@ -313,9 +389,21 @@ describe('bad input', () => {
     expect(decodeFieldViolations(bad.metadata).map((v) => v.field)).toEqual(['fulfilment_id', 'location_id']);
 
     const courierBad = await refusal(
-      h.client.registerCourier({ courierId: 'c 1', name: '', phone: 'x', vehicle: Vehicle.VEHICLE_UNSPECIFIED, capacity: 0 }),
+      h.client.registerCourier({
+        courierId: 'c 1',
+        name: '',
+        phone: 'x',
+        vehicle: Vehicle.VEHICLE_UNSPECIFIED,
+        capacity: 0,
+      }),
     );
-    expect(decodeFieldViolations(courierBad.metadata).map((v) => v.field)).toEqual(['courier_id', 'name', 'phone', 'vehicle', 'capacity']);
+    expect(decodeFieldViolations(courierBad.metadata).map((v) => v.field)).toEqual([
+      'courier_id',
+      'name',
+      'phone',
+      'vehicle',
+      'capacity',
+    ]);
 
     const id = uniqueName('c');
     await courier(id, undefined);
@@ -323,7 +411,10 @@ describe('bad input', () => {
       h.client.setCourierAvailability({ courierId: id, available: true, point: { latitude: 91, longitude: 200 } }),
     );
     expect(decodeFieldViolations(badPoint.metadata).map((v) => v.field)).toEqual(['point.latitude', 'point.longitude']);
-    expect((await h.client.getCourier({ courierId: id })).courier).toMatchObject({ available: false, position: undefined });
+    expect((await h.client.getCourier({ courierId: id })).courier).toMatchObject({
+      available: false,
+      position: undefined,
+    });
 
     expect(await refusal(h.client.getFulfilment({ fulfilmentId: 'nope', orderId: '', groupId: '' }))).toMatchObject({
       code: status.NOT_FOUND,
@@ -334,10 +425,16 @@ describe('bad input', () => {
     const code = await refusal(h.client.confirmDelivery({ shipmentId: 'x.s', courierId: id, code: '12ab' }));
     expect(decodeFieldViolations(code.metadata).map((v) => v.field)).toEqual(['code']);
     const page = await refusal(
-      h.client.listFulfilments({ locationId: PLACES.storeA.id, taskStatuses: [], page: { pageSize: 5, pageToken: 'garbage' } }),
+      h.client.listFulfilments({
+        locationId: PLACES.storeA.id,
+        taskStatuses: [],
+        page: { pageSize: 5, pageToken: 'garbage' },
+      }),
     );
     expect(page.code).toBe(status.INVALID_ARGUMENT);
-    const statusBad = await refusal(h.client.listFulfilments({ locationId: PLACES.storeA.id, taskStatuses: [42 as TaskStatus], page: undefined }));
+    const statusBad = await refusal(
+      h.client.listFulfilments({ locationId: PLACES.storeA.id, taskStatuses: [42 as TaskStatus], page: undefined }),
+    );
     expect(decodeFieldViolations(statusBad.metadata).map((v) => v.field)).toEqual(['task_statuses[0]']);
   });
 });

@@ -31,7 +31,8 @@ it('announces a task not accepted in time once, and a late pick once', async () 
     what: 'the PICK overdue',
   });
   await new Promise((r) => setTimeout(r, 1000));
-  const stages = h.events()
+  const stages = h
+    .events()
     .filter((e) => e.key === orderId && e.type === 'TaskOverdue')
     .map((e) => e.payload.stage);
   expect(stages).toEqual([TaskStage.TASK_STAGE_ACCEPT, TaskStage.TASK_STAGE_PICK]);
@@ -51,7 +52,11 @@ it('expires an uncollected pick-up', async () => {
   });
   expect((await fulfilment(id)).fulfilment?.task?.status).toBe(TaskStatus.TASK_STATUS_EXPIRED);
   expect(
-    await refusal(h.client.verifyPickup({ locationId: PLACES.storeB.id, fulfilmentId: id, code, qrPayload: '', associateId: '' })),
+    await refusal(
+      h.client.verifyPickup({ locationId: PLACES.storeB.id, fulfilmentId: id, code, qrPayload: '', associateId: '' }),
+    ),
   ).toMatchObject({ code: status.FAILED_PRECONDITION });
-  expect(await refusal(h.client.getHandoverCode({ fulfilmentId: id }))).toMatchObject({ code: status.FAILED_PRECONDITION });
+  expect(await refusal(h.client.getHandoverCode({ fulfilmentId: id }))).toMatchObject({
+    code: status.FAILED_PRECONDITION,
+  });
 });

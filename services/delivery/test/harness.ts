@@ -5,7 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { credentials } from '@grpc/grpc-js';
 import * as deliveryEvents from '@o2o/contracts/gen/o2o/delivery/v1/events';
 import { DeliveryServiceClient, DeliveryServiceService } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
-import { InventoryServiceClient, InventoryServiceService, LocationKind } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
+import {
+  InventoryServiceClient,
+  InventoryServiceService,
+  LocationKind,
+} from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import * as orderEvents from '@o2o/contracts/gen/o2o/orders/v1/events';
 import { FulfilmentType, type Order } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { loadConfig as loadInventoryConfig } from '@o2o/inventory/config';
@@ -27,7 +31,11 @@ export const PLACES = {
 /** Near People's Square. */
 export const DROP_OFF = { latitude: 31.2304, longitude: 121.4737 };
 
-export type GroupSpec = { id: string; type: 'HOME_DELIVERY' | 'SHIP_FROM_STORE' | 'STORE_PICKUP' | 'IN_STORE_CARRY_OUT'; locationId: string };
+export type GroupSpec = {
+  id: string;
+  type: 'HOME_DELIVERY' | 'SHIP_FROM_STORE' | 'STORE_PICKUP' | 'IN_STORE_CARRY_OUT';
+  locationId: string;
+};
 
 const TYPE: Record<GroupSpec['type'], FulfilmentType> = {
   HOME_DELIVERY: FulfilmentType.FULFILMENT_TYPE_HOME_DELIVERY,
@@ -151,7 +159,14 @@ export function orderWith(orderId: string, groups: GroupSpec[]): Order {
         type: TYPE[groups[0]?.type ?? 'HOME_DELIVERY'],
         delivery: {
           point: DROP_OFF,
-          address: { lines: ['1 People Avenue'], district: 'Huangpu', city: 'Shanghai', region: 'Shanghai', postalCode: '200003', countryCode: 'CN' },
+          address: {
+            lines: ['1 People Avenue'],
+            district: 'Huangpu',
+            city: 'Shanghai',
+            region: 'Shanghai',
+            postalCode: '200003',
+            countryCode: 'CN',
+          },
           recipientName: 'Li Wei',
           recipientPhone: '+8613800138000',
         },

@@ -13,6 +13,7 @@ import {
   type Product,
   SalesChannel,
 } from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
+import { DeliveryServiceClient, DeliveryServiceService } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
 import * as delivery from '@o2o/contracts/gen/o2o/delivery/v1/events';
 import {
   AdjustmentReason,
@@ -46,8 +47,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { sampleLocation } from '../src/bench/sample-orders';
 
-export type ServiceName = 'catalogue' | 'inventory' | 'payments' | 'orders';
-const SERVICES: readonly ServiceName[] = ['catalogue', 'inventory', 'payments', 'orders'];
+export type ServiceName = 'catalogue' | 'inventory' | 'payments' | 'orders' | 'delivery';
+const SERVICES: readonly ServiceName[] = ['catalogue', 'inventory', 'payments', 'orders', 'delivery'];
+/** Started unless `only` says otherwise: without delivery, a test plays the delivery service by publishing its events. */
+const DEFAULT_SERVICES: readonly ServiceName[] = ['catalogue', 'inventory', 'payments', 'orders'];
 
 /** The test network: a warehouse and two stores in central Shanghai, a few kilometres apart. */
 export const LOCATIONS = {
@@ -165,7 +168,7 @@ export interface WalletQr {
 }
 
 export interface StartOptions {
-  /** The services to run (all four by default); the others are not started and have no client. */
+  /** The services to run (all but delivery by default); the others are not started and their clients fail. */
   only?: ServiceName[];
   /** Extra environment per service (wins over the harness's values). */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
@@ -186,6 +189,7 @@ export interface System {
   inventory: AsyncClient<typeof InventoryServiceService>;
   payments: AsyncClient<typeof PaymentsServiceService>;
   orders: AsyncClient<typeof OrdersServiceService>;
+  delivery: AsyncClient<typeof DeliveryServiceService>;
   /** Whether the service's process is running. */
   running(name: ServiceName): boolean;
   /** Starts a stopped (or killed) service again with the same environment and port; waits for health SERVING. */
@@ -339,7 +343,7 @@ class ServiceProcess {
 /** Starts the system: free ports, a database per service, one topic prefix, every process healthy. */
 export async function startSystem(options: StartOptions = {}): Promise<System> {
   const infra = testInfra();
-  const wanted = new Set(options.only ?? SERVICES);
+  const wanted = new Set(options.only ?? DEFAULT_SERVICES);
   const prefix = `${uniqueName('sys')}.`;
   const topics = {
     catalogue: `${prefix}o2o.catalogue.v1`,
@@ -353,6 +357,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     inventory: await freePort(),
     payments: await freePort(),
     orders: await freePort(),
+    delivery: await freePort(),
   };
   const walletSimulatorPort = await freePort();
   const addresses = Object.fromEntries(SERVICES.map((s) => [s, `127.0.0.1:${ports[s]}`])) as Record<
@@ -395,6 +400,12 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       RECOVERY_INTERVAL_MS: String(TEST_TIMERS.recoveryIntervalMs),
       TASK_LEASE_MS: String(TEST_TIMERS.taskLeaseMs),
     },
+    delivery: {
+      ...common('delivery'),
+      INVENTORY_ADDRESS: addresses.inventory,
+      SWEEP_INTERVAL_MS: '200',
+      OFFER_TIMEOUT_MS: '5000',
+    },
   };
   for (const s of SERVICES) Object.assign(envs[s], options.env?.[s] ?? {});
   const processes = Object.fromEntries(SERVICES.map((s) => [s, new ServiceProcess(s, ports[s], envs[s])])) as Record<
@@ -423,11 +434,13 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     inventory: new InventoryServiceClient(addresses.inventory, insecure),
     payments: new PaymentsServiceClient(addresses.payments, insecure),
     orders: new OrdersServiceClient(addresses.orders, insecure),
+    delivery: new DeliveryServiceClient(addresses.delivery, insecure),
   };
   const catalogue = asyncClient(raw.catalogue, CatalogueServiceService);
   const inventory = asyncClient(raw.inventory, InventoryServiceService);
   const payments = asyncClient(raw.payments, PaymentsServiceService);
   const orders = asyncClient(raw.orders, OrdersServiceService);
+  const delivery = asyncClient(raw.delivery, DeliveryServiceService);
   const mongo = await new MongoClient(infra.mongoUrl).connect();
   const collector = await collectTopic(topics.orders);
   const walletSimulatorUrl = `http://127.0.0.1:${walletSimulatorPort}`;
@@ -449,6 +462,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     inventory,
     payments,
     orders,
+    delivery,
     running: (name) => processes[name].running(),
     start: (name) => processes[name].start(),
     async restart(name, restartOptions = {}) {

@@ -23,7 +23,10 @@ export const WATCHERS = 'o2o.delivery.watchers';
 /** Delivery's metrics. */
 export function deliveryMetrics() {
   const meter = serviceMeter('o2o-delivery');
-  const written = meter.createCounter(DELIVERY_EVENTS, { description: 'Delivery events written, by type', unit: '{event}' });
+  const written = meter.createCounter(DELIVERY_EVENTS, {
+    description: 'Delivery events written, by type',
+    unit: '{event}',
+  });
   const skipped = meter.createCounter(ORDERS_EVENTS_SKIPPED, {
     description: 'Orders events delivery could not act on (skipped)',
     unit: '{event}',
@@ -53,9 +56,9 @@ export function deliveryMetrics() {
     },
     /** A gauge of this replica's watchers, read when metrics are collected. */
     watchers(read: () => number): void {
-      meter.createObservableGauge(WATCHERS, { description: 'Shipment watchers on this replica', unit: '{watcher}' }).addCallback((r) =>
-        r.observe(read()),
-      );
+      meter
+        .createObservableGauge(WATCHERS, { description: 'Shipment watchers on this replica', unit: '{watcher}' })
+        .addCallback((r) => r.observe(read()));
     },
     /** The backlog gauges, counted when metrics are collected. */
     startBacklogGauges(connection: Connection, options: { maxAgeMs: number }): { stop(): void } {
@@ -79,7 +82,11 @@ export function deliveryMetrics() {
             docs.countDocuments({ 'shipment.status': 'AWAITING_COURIER', 'shipment.createdAt': { $lt: minuteAgo } }),
             docs.countDocuments({ type: 'STORE_PICKUP', 'task.status': 'READY' }),
           ]);
-          return { [TASKS_UNACCEPTED]: unaccepted, [SHIPMENTS_WITHOUT_COURIER]: withoutCourier, [PICKUPS_WAITING]: waiting };
+          return {
+            [TASKS_UNACCEPTED]: unaccepted,
+            [SHIPMENTS_WITHOUT_COURIER]: withoutCourier,
+            [PICKUPS_WAITING]: waiting,
+          };
         },
         options,
       );

@@ -69,7 +69,12 @@ function encode(state: FulfilmentState, event: DeliveryEvent): Uint8Array {
     case 'TaskAccepted':
       return pb.TaskAccepted.encode({ ref, taskId: state.id, time: event.time }).finish();
     case 'TaskOverdue':
-      return pb.TaskOverdue.encode({ ref, taskId: state.id, deadline: event.deadline, stage: STAGE_TO_PB[event.stage] }).finish();
+      return pb.TaskOverdue.encode({
+        ref,
+        taskId: state.id,
+        deadline: event.deadline,
+        stage: STAGE_TO_PB[event.stage],
+      }).finish();
     case 'ShipmentCreated':
       return pb.ShipmentCreated.encode({ ref, shipmentId, time: event.time }).finish();
     case 'CourierAssigned':

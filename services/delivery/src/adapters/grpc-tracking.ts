@@ -10,7 +10,6 @@ import type {
 import type {
   ReportPositionsRequest,
   ReportPositionsResponse,
-  ShipmentStatus as PbShipmentStatus,
   WatchShipmentRequest,
   WatchShipmentResponse,
 } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
@@ -152,7 +151,8 @@ export function trackingGrpcHandlers(deps: TrackingHandlerDeps): TrackingHandler
 
   const watchShipment: handleServerStreamingCall<WatchShipmentRequest, WatchShipmentResponse> = (call) => {
     streamUpdates(call).catch((error: unknown) => {
-      if (!call.cancelled) call.emit('error', mapError(error));
+      // A watch that raced the hub's close is refused by the hub: still "reconnect elsewhere", not an internal error.
+      if (!call.cancelled) call.emit('error', mapError(deps.hub.closing.aborted ? shuttingDown() : error));
     });
   };
 
@@ -210,11 +210,8 @@ export function updateToPb(update: ShipmentUpdate): WatchShipmentResponse {
 const SHIPMENT_STATUS_FROM_PB = invertEnumTable(SHIPMENT_STATUS_TO_PB);
 
 /** WatchShipmentResponse → a tracking update; undefined when it names no shipment, status or sequence. */
-export function updateFromPb(
-  pb: WatchShipmentResponse,
-  kind?: ShipmentUpdate['kind'],
-): ShipmentUpdate | undefined {
-  const status = SHIPMENT_STATUS_FROM_PB[pb.status as PbShipmentStatus];
+export function updateFromPb(pb: WatchShipmentResponse, kind?: ShipmentUpdate['kind']): ShipmentUpdate | undefined {
+  const status = SHIPMENT_STATUS_FROM_PB[pb.status];
   const sequence = Number(pb.sequence);
   if (!pb.shipmentId || !status || !Number.isSafeInteger(sequence) || sequence <= 0) return undefined;
   const point = pb.position?.point;

@@ -7,7 +7,10 @@ import { DeliveryError } from '../domain/errors';
 import type { GeoPoint } from '../domain/types';
 
 /** The location directory over gRPC (round robin over a dns:/// name's addresses), and close() for its channel. */
-export function inventoryLocations(options: { address: string; deadlineMs: number }): LocationDirectory & { close(): void } {
+export function inventoryLocations(options: {
+  address: string;
+  deadlineMs: number;
+}): LocationDirectory & { close(): void } {
   const raw = new InventoryServiceClient(options.address, credentials.createInsecure(), {
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
   });
@@ -29,7 +32,10 @@ export function inventoryLocations(options: { address: string; deadlineMs: numbe
           throw new DeliveryError('not-found', `Location "${locationId}" is not known to inventory`);
         }
         if (typeof code === 'number') {
-          throw new DeliveryError('unavailable', `Inventory could not say where location "${locationId}" is: ${status[code]}`);
+          throw new DeliveryError(
+            'unavailable',
+            `Inventory could not say where location "${locationId}" is: ${status[code]}`,
+          );
         }
         throw error;
       }

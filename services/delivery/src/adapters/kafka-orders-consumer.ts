@@ -36,7 +36,12 @@ export function ordersEventHandler(
         }
         case 'o2o.orders.v1.OrderCancelled': {
           const order = events.OrderCancelled.decode(message.value).order;
-          if (order) await cancelFulfilments(deps, order.id, order.groups.map((g) => g.id));
+          if (order)
+            await cancelFulfilments(
+              deps,
+              order.id,
+              order.groups.map((g) => g.id),
+            );
           return;
         }
         default:

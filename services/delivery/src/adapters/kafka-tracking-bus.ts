@@ -4,8 +4,8 @@
 //
 // This is a live feed, not a record: positions are stored (throttled) in the database and announced as events through
 // the outbox; a lost message here only means a watcher on another replica waits for the next fix (0.1–1 s later).
-// So: no retries, failed sends are logged and dropped, a slow broker makes the queue coalesce to each shipment's
-// newest position (status changes are always kept), and new groups start at the latest offset (no replay).
+// So: no retries, failed sends are logged and dropped, a broker too slow for the queue loses the oldest positions
+// first (status changes are kept), and new groups start at the latest offset (no replay).
 //
 // Latency: a message is sent as soon as the previous send finished (no linger, no batch timer); whatever queued up
 // during a send goes in the next one. Acks: acks=1 would do for a live feed, but the project's Kafka kit offers only
@@ -55,8 +55,6 @@ export function trackingReplicaId(): string {
 interface Queued {
   message: OutgoingMessage;
   kind: ShipmentUpdate['kind'];
-  shipmentId: string;
-  live: boolean;
 }
 
 /**
@@ -68,15 +66,10 @@ export async function startKafkaTrackingBus(options: KafkaTrackingBusOptions): P
   const groupId = `${options.groupId}-tracking-${replicaId}`;
   const log = options.logger.child({ component: 'tracking-bus', replicaId });
   const maxQueued = options.maxQueued ?? 10_000;
-  let producer: EventProducer | undefined;
-  let consumer: EventConsumer | undefined;
   let receiver: ((update: ShipmentUpdate) => void) | undefined;
   let closed = false;
   let sending: Promise<void> | undefined;
   let queue: Queued[] = [];
-  let liveCount = 0;
-  /** The queued, unsent position of each shipment: a newer one replaces it. */
-  const queuedPosition = new Map<string, Queued>();
   const failures = { count: 0, lastLogMs: 0 };
 
   function enqueue(update: ShipmentUpdate): void {
@@ -86,47 +79,25 @@ export async function startKafkaTrackingBus(options: KafkaTrackingBusOptions): P
       'content-type': CONTENT_TYPE,
     };
     const value = Buffer.from(WatchShipmentResponse.encode(updateToPb(update)).finish());
-    const entry: Queued = {
-      message: { topic: options.topic, key: update.shipmentId, value, headers },
-      kind: update.kind,
-      shipmentId: update.shipmentId,
-      live: true,
-    };
-    if (entry.kind !== 'status') {
-      const older = queuedPosition.get(update.shipmentId);
-      if (older) kill(older);
-      queuedPosition.set(update.shipmentId, entry);
-    }
-    queue.push(entry);
-    liveCount++;
-    if (liveCount > maxQueued) dropOldestPositions(liveCount - maxQueued);
-  }
-
-  function kill(entry: Queued): void {
-    if (!entry.live) return;
-    entry.live = false;
-    liveCount--;
-    if (queuedPosition.get(entry.shipmentId) === entry) queuedPosition.delete(entry.shipmentId);
+    queue.push({ message: { topic: options.topic, key: update.shipmentId, value, headers }, kind: update.kind });
+    // Over the bound, a tenth more goes at once, so a long outage does not filter the whole queue on every publish.
+    if (queue.length > maxQueued) dropOldestPositions(queue.length - maxQueued + Math.ceil(maxQueued / 10));
   }
 
   function dropOldestPositions(count: number): void {
     let left = count;
-    for (const entry of queue) {
-      if (left === 0) break;
-      if (entry.live && entry.kind !== 'status') {
-        kill(entry);
-        left--;
-      }
-    }
-    queue = queue.filter((e) => e.live);
+    queue = queue.filter((entry) => {
+      if (left === 0 || entry.kind === 'status') return true;
+      left--;
+      return false;
+    });
+    failures.count += count - left;
   }
 
   function pump(): void {
-    if (sending || !producer || closed) return;
-    const batch = queue.filter((e) => e.live);
+    if (sending || closed || queue.length === 0) return;
+    const batch = queue;
     queue = [];
-    if (batch.length === 0) return;
-    for (const entry of batch) kill(entry);
     const active = producer;
     sending = (async () => {
       try {
@@ -165,9 +136,10 @@ export async function startKafkaTrackingBus(options: KafkaTrackingBusOptions): P
       configs: { 'retention.ms': String(options.retentionMs ?? 3_600_000) },
     },
   ]);
-  producer = await options.kafka.producer();
-  try {
-    consumer = await options.kafka.consume({
+  // Declared here, used by pump() only after this function returned the bus.
+  const producer: EventProducer = await options.kafka.producer();
+  const consumer: EventConsumer = await options.kafka
+    .consume({
       groupId,
       topics: [options.topic],
       fromBeginning: false,
@@ -177,16 +149,17 @@ export async function startKafkaTrackingBus(options: KafkaTrackingBusOptions): P
         try {
           const update = decode(message);
           if (update) receiver(update);
-          else log.warn({ partition: message.partition, offset: message.offset }, 'Skipped an unreadable tracking update');
+          else
+            log.warn({ partition: message.partition, offset: message.offset }, 'Skipped an unreadable tracking update');
         } catch (error) {
           log.warn({ err: error, offset: message.offset }, 'Skipped a tracking update that failed to apply');
         }
       },
+    })
+    .catch(async (error: unknown) => {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
     });
-  } catch (error) {
-    await producer.disconnect().catch(() => undefined);
-    throw error;
-  }
   log.info({ topic: options.topic, groupId }, 'live tracking bus started');
 
   return {
@@ -204,8 +177,7 @@ export async function startKafkaTrackingBus(options: KafkaTrackingBusOptions): P
       closed = true;
       await sending;
       queue = [];
-      queuedPosition.clear();
-      await Promise.allSettled([consumer?.stop(), producer?.disconnect()]);
+      await Promise.allSettled([consumer.stop(), producer.disconnect()]);
     },
   };
 }

@@ -70,7 +70,13 @@ export function mongoCourierRepository(connection: Connection): MongoCouriers {
         const written = await docs.updateOne(
           { _id: profile.id, version: existing.version },
           {
-            $set: { name: profile.name, phone: profile.phone, vehicle: profile.vehicle, capacity: profile.capacity, updatedAt: now },
+            $set: {
+              name: profile.name,
+              phone: profile.phone,
+              vehicle: profile.vehicle,
+              capacity: profile.capacity,
+              updatedAt: now,
+            },
             $inc: { free: profile.capacity - existing.capacity, version: 1 },
           },
         );

@@ -141,7 +141,9 @@ export function mongoFulfilmentRepository(
 
     async offeredTo(courierId) {
       // Couriers hold the ids of the shipments offered to them; reading those by id avoids a collection scan.
-      const courier = await db.collection<{ _id: string; shipmentIds: string[] }>('couriers').findOne({ _id: courierId });
+      const courier = await db
+        .collection<{ _id: string; shipmentIds: string[] }>('couriers')
+        .findOne({ _id: courierId });
       const ids = (courier?.shipmentIds ?? []).flatMap((s) => fulfilmentIdOfShipment(s) ?? []);
       const states = ids.length === 0 ? [] : (await docs.find({ _id: { $in: ids } }).toArray()).map(fromDocument);
       return states.filter((s) => s.shipment?.offer?.courierId === courierId);
@@ -163,10 +165,7 @@ export function mongoFulfilmentRepository(
       }
       const state = await find(id);
       if (!state) return;
-      await docs.updateOne(
-        { _id: id },
-        { $set: { tracking }, $push: outboxPush([encoder.position(state, tracking)]) },
-      );
+      await docs.updateOne({ _id: id }, { $set: { tracking }, $push: outboxPush([encoder.position(state, tracking)]) });
     },
   };
 }
@@ -178,12 +177,14 @@ function toDocument(state: FulfilmentState): Omit<FulfilmentDocument, 'outbox'> 
 
 function fromDocument(doc: FulfilmentDocument): FulfilmentState {
   const { _id, outbox: _outbox, tracking: _tracking, ...rest } = doc;
-  return { id: _id, ...rest } as FulfilmentState;
+  return { id: _id, ...rest };
 }
 
 // Top-level fields the change removed (e.g. dueAt once nothing is due): $set cannot remove them.
 function absentFields(before: FulfilmentState, after: FulfilmentState): string[] {
-  return (Object.keys(before) as (keyof FulfilmentState)[]).filter((k) => before[k] !== undefined && after[k] === undefined);
+  return (Object.keys(before) as (keyof FulfilmentState)[]).filter(
+    (k) => before[k] !== undefined && after[k] === undefined,
+  );
 }
 
 // The driver would store undefined as null: members that are undefined are left out, at every depth. Only plain

@@ -61,7 +61,10 @@ export function positionToPb(fix: CourierFix | undefined): pb.Position | undefin
 }
 
 /** A fulfilment → proto. Codes are never part of it (they have their own call). */
-export function fulfilmentToPb(state: FulfilmentState, tracking?: { eta?: Date; remainingDistanceM?: number; position?: CourierFix }): pb.Fulfilment {
+export function fulfilmentToPb(
+  state: FulfilmentState,
+  tracking?: { eta?: Date; remainingDistanceM?: number; position?: CourierFix },
+): pb.Fulfilment {
   const t = state.task;
   const s = state.shipment;
   return {

@@ -7,11 +7,7 @@ import type { Changed, Deps } from './ports';
 import type { TrackedShipment } from './tracking-ports';
 
 /** Applies `change` to the fulfilment and does what must follow a stored change. */
-export async function changeFulfilment<R>(
-  deps: Deps,
-  id: string,
-  change: (f: Fulfilment) => R,
-): Promise<Changed<R>> {
+export async function changeFulfilment<R>(deps: Deps, id: string, change: (f: Fulfilment) => R): Promise<Changed<R>> {
   let busyBefore: string[] = [];
   let statusBefore: ShipmentStatus | undefined;
   const changed = await deps.fulfilments.update(id, (f) => {

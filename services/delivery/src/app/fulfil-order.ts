@@ -30,7 +30,10 @@ export async function createFulfilments(deps: Deps, order: ConfirmedOrder): Prom
     if (!group.type) continue;
     const needsShipment = group.type !== 'STORE_PICKUP';
     if (needsShipment && !order.delivery) {
-      throw new DeliveryError('invalid-argument', `Order "${order.orderId}" group "${group.groupId}" has no destination`);
+      throw new DeliveryError(
+        'invalid-argument',
+        `Order "${order.orderId}" group "${group.groupId}" has no destination`,
+      );
     }
     if ((await deps.fulfilments.find(fulfilmentIdFor(order.orderId, group.groupId))) !== undefined) continue;
     const origin = needsShipment ? await deps.locations.pointOf(group.locationId) : undefined;

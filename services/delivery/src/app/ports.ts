@@ -42,7 +42,10 @@ export interface CourierRepository {
   find(id: string): Promise<CourierState | undefined>;
   setAvailability(id: string, available: boolean, fix: CourierFix | undefined, now: Date): Promise<CourierState>;
   /** Available couriers with a free slot and a position inside the box around `origin` since `freshSince`. */
-  candidatesNear(origin: GeoPoint, options: { radiusM: number; freshSince: Date; limit: number }): Promise<CourierState[]>;
+  candidatesNear(
+    origin: GeoPoint,
+    options: { radiusM: number; freshSince: Date; limit: number },
+  ): Promise<CourierState[]>;
   /** Takes one free slot for the shipment if the courier is available and has one; false otherwise. */
   claim(courierId: string, shipmentId: string, now: Date): Promise<boolean>;
   /** Gives the shipment's slot back (no-op when it holds none). */

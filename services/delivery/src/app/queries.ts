@@ -13,8 +13,11 @@ export async function getFulfilment(
   const byId = input.fulfilmentId !== '';
   const c = checks();
   if (byId) {
-    c.id('fulfilment_id', input.fulfilmentId)
-      .that(input.orderId === '' && input.groupId === '', 'fulfilment_id', 'give either fulfilment_id or order_id and group_id');
+    c.id('fulfilment_id', input.fulfilmentId).that(
+      input.orderId === '' && input.groupId === '',
+      'fulfilment_id',
+      'give either fulfilment_id or order_id and group_id',
+    );
   } else {
     c.id('order_id', input.orderId).id('group_id', input.groupId);
   }

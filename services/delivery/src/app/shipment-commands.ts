@@ -21,8 +21,13 @@ export async function acceptAssignment(deps: Deps, input: CourierCommand): Promi
 }
 
 /** The courier turns the offer down; the next courier is offered the shipment at once. */
-export async function declineAssignment(deps: Deps, input: CourierCommand & { reason: string }): Promise<FulfilmentState> {
-  const id = await fulfilmentOf(deps, input, (c) => c.that(input.reason.length <= 200, 'reason', 'must be at most 200 characters'));
+export async function declineAssignment(
+  deps: Deps,
+  input: CourierCommand & { reason: string },
+): Promise<FulfilmentState> {
+  const id = await fulfilmentOf(deps, input, (c) =>
+    c.that(input.reason.length <= 200, 'reason', 'must be at most 200 characters'),
+  );
   await changeFulfilment(deps, id, (f) => f.declineOffer(input.courierId, deps.clock.now()));
   await dispatchShipment(deps, id).catch(() => undefined);
   return (await deps.fulfilments.find(id)) as FulfilmentState;

@@ -32,7 +32,7 @@ interface Buffered {
  */
 export class WatchQueue implements ShipmentWatch {
   private readonly buffer: Buffered[] = [];
-  private waiter: ((result: IteratorResult<ShipmentUpdate, undefined>) => void) | undefined;
+  private readonly waiters: ((result: IteratorResult<ShipmentUpdate, undefined>) => void)[] = [];
   private lastSequence = -Infinity;
   private lastStatus: string | undefined;
   private finalQueued = false;
@@ -63,9 +63,8 @@ export class WatchQueue implements ShipmentWatch {
     this.lastSequence = update.sequence;
     this.lastStatus = update.status;
     if (isFinal(update.status)) this.finalQueued = true;
-    const waiter = this.waiter;
+    const waiter = this.waiters.shift();
     if (waiter) {
-      this.waiter = undefined;
       waiter({ value: update, done: false });
       if (this.finalQueued) this.finish('final');
       return true;
@@ -86,8 +85,8 @@ export class WatchQueue implements ShipmentWatch {
       return Promise.resolve({ value: first.update, done: false });
     }
     if (this.endedWith) return Promise.resolve({ value: undefined, done: true });
-    // One reader at a time: a second concurrent next() would take the place of the first.
-    return new Promise((resolve) => (this.waiter = resolve));
+    // Concurrent calls are served in the order they were made.
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   close(): void {
@@ -113,9 +112,7 @@ export class WatchQueue implements ShipmentWatch {
   private finish(reason: WatchEnd): void {
     if (this.endedWith) return;
     this.endedWith = reason;
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.({ value: undefined, done: true });
+    for (const waiter of this.waiters.splice(0)) waiter({ value: undefined, done: true });
     this.onEnd(this);
   }
 }

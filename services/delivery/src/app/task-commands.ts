@@ -1,7 +1,7 @@
 // What the location's staff and the shopper do with a fulfilment's task: accept, pick, pack, hand over.
 import { DeliveryError } from '../domain/errors';
 import type { CodeCheck } from '../domain/fulfilment';
-import { codeMatches, handoverCode, type CodePurpose, qrPayload, readQrPayload } from '../domain/handover-code';
+import { codeMatches, handoverCode, type CodePurpose, qrPayload, readQrPayload } from './handover-code';
 import type { FulfilmentState } from '../domain/types';
 import { changeFulfilment } from './change-fulfilment';
 import type { Deps } from './ports';
@@ -33,14 +33,20 @@ export async function acceptTask(
 }
 
 /** Every item is picked. */
-export async function markPicked(deps: Deps, input: { fulfilmentId: string; locationId: string }): Promise<FulfilmentState> {
+export async function markPicked(
+  deps: Deps,
+  input: { fulfilmentId: string; locationId: string },
+): Promise<FulfilmentState> {
   checks().id('fulfilment_id', input.fulfilmentId).id('location_id', input.locationId).done();
   const { state } = await changeFulfilment(deps, input.fulfilmentId, (f) => f.markPicked(input, deps.clock.now()));
   return state;
 }
 
 /** Packed and ready (a pick-up's code is issued). */
-export async function markReady(deps: Deps, input: { fulfilmentId: string; locationId: string }): Promise<FulfilmentState> {
+export async function markReady(
+  deps: Deps,
+  input: { fulfilmentId: string; locationId: string },
+): Promise<FulfilmentState> {
   checks().id('fulfilment_id', input.fulfilmentId).id('location_id', input.locationId).done();
   const { state } = await changeFulfilment(deps, input.fulfilmentId, (f) => f.markReady(input, deps.clock.now()));
   return state;
@@ -57,7 +63,11 @@ export async function verifyPickup(
   if (input.qrPayload !== '') {
     const scanned = readQrPayload(input.qrPayload, 'pickup');
     c.that(scanned !== undefined, 'qr_payload', 'is not a pick-up QR code');
-    c.that(input.fulfilmentId === '' && input.code === '', 'qr_payload', 'give either qr_payload or fulfilment_id and code');
+    c.that(
+      input.fulfilmentId === '' && input.code === '',
+      'qr_payload',
+      'give either qr_payload or fulfilment_id and code',
+    );
     if (scanned) ({ fulfilmentId, code } = scanned);
   } else {
     c.id('fulfilment_id', fulfilmentId).code('code', code);
@@ -91,7 +101,9 @@ export async function getHandoverCode(
   let expiresAt: Date | undefined;
   if (state.type === 'STORE_PICKUP') {
     if (!state.pickup) throw refuse('it is not ready for pick-up yet');
-    if (state.task.status !== 'READY') throw refuse(`the pick-up is ${state.task.status.toLowerCase().replace('_', ' ')}`);
+    if (state.task.status !== 'READY')
+      throw refuse(`the pick-up is ${state.task.status.toLowerCase().replace('_', ' ')}`);
+    if (state.pickup.expiresAt.getTime() <= deps.clock.now().getTime()) throw refuse('the pick-up expired');
     purpose = 'pickup';
     nonce = state.pickup.code.nonce;
     expiresAt = state.pickup.expiresAt;

@@ -117,15 +117,22 @@ async function take(watch: ShipmentWatch, n: number): Promise<ShipmentUpdate[]> 
   return out;
 }
 
-/** Everything a watch has ready now, without waiting for more. */
+/** Everything a watch has ready now, without waiting for more (a next() left pending is reused by the next call). */
 async function drain(watch: ShipmentWatch): Promise<ShipmentUpdate[]> {
   const out: ShipmentUpdate[] = [];
   for (;;) {
-    const next = await Promise.race([watch.next(), new Promise<'idle'>((r) => setImmediate(() => r('idle')))]);
-    if (next === 'idle' || next.done) return out;
+    const pending = pendingNext.get(watch) ?? watch.next();
+    const next = await Promise.race([pending, new Promise<'idle'>((r) => setImmediate(() => r('idle')))]);
+    if (next === 'idle') {
+      pendingNext.set(watch, pending);
+      return out;
+    }
+    pendingNext.delete(watch);
+    if (next.done) return out;
     out.push(next.value);
   }
 }
+const pendingNext = new WeakMap<ShipmentWatch, Promise<IteratorResult<ShipmentUpdate, undefined>>>();
 
 const hubs: TrackingHub[] = [];
 
@@ -373,7 +380,7 @@ describe('TrackingHub sequence and ETA', () => {
     expect(delivered.eta).toBeUndefined();
   });
 
-  it('prefers a status change it has heard of over the stream\'s older view, and refuses fixes after the end', async () => {
+  it("prefers a status change it has heard of over the stream's older view, and refuses fixes after the end", async () => {
     const { store } = fakeStore();
     const hub = hubWith(store);
     hub.publishStatus(shipment({ status: 'OUT_FOR_DELIVERY' }));

@@ -39,7 +39,13 @@ const rules = {
 };
 
 describe('validateProfile', () => {
-  const good = { id: 'k-1', name: '  Wang Fang ', phone: '+86 138-0000 0000', vehicle: 'BICYCLE' as const, capacity: 3 };
+  const good = {
+    id: 'k-1',
+    name: '  Wang Fang ',
+    phone: '+86 138-0000 0000',
+    vehicle: 'BICYCLE' as const,
+    capacity: 3,
+  };
 
   it('accepts a sound profile and trims the name', () => {
     expect(validateProfile(good)).toEqual({
@@ -109,7 +115,10 @@ describe('distanceM', () => {
     expect(distanceM({ latitude: 0, longitude: 0 }, { latitude: 1, longitude: 0 })).toBeCloseTo(111_195, 0);
     expect(distanceM({ latitude: 0, longitude: 0 }, { latitude: 0, longitude: 1 })).toBeCloseTo(111_195, 0);
     // Half the circumference between antipodes.
-    expect(distanceM({ latitude: 0, longitude: 0 }, { latitude: 0, longitude: 180 })).toBeCloseTo(Math.PI * 6_371_008.8, 0);
+    expect(distanceM({ latitude: 0, longitude: 0 }, { latitude: 0, longitude: 180 })).toBeCloseTo(
+      Math.PI * 6_371_008.8,
+      0,
+    );
   });
 
   it("measures People's Square to the Bund (East Nanjing Road end) at about 1.9 km", () => {
@@ -120,10 +129,9 @@ describe('distanceM', () => {
   });
 
   it('matches the classic haversine example, Nashville to Los Angeles', () => {
-    expect(distanceM({ latitude: 36.12, longitude: -86.67 }, { latitude: 33.94, longitude: -118.4 }) / 1000).toBeCloseTo(
-      2886.4,
-      0,
-    );
+    expect(
+      distanceM({ latitude: 36.12, longitude: -86.67 }, { latitude: 33.94, longitude: -118.4 }) / 1000,
+    ).toBeCloseTo(2886.4, 0);
   });
 });
 
@@ -146,7 +154,8 @@ describe('boundingBox', () => {
       const b = bearing * rad;
       const lat2 = Math.asin(Math.sin(lat1) * Math.cos(delta) + Math.cos(lat1) * Math.sin(delta) * Math.cos(b));
       const lon2 =
-        lon1 + Math.atan2(Math.sin(b) * Math.sin(delta) * Math.cos(lat1), Math.cos(delta) - Math.sin(lat1) * Math.sin(lat2));
+        lon1 +
+        Math.atan2(Math.sin(b) * Math.sin(delta) * Math.cos(lat1), Math.cos(delta) - Math.sin(lat1) * Math.sin(lat2));
       const p = { latitude: lat2 / rad, longitude: lon2 / rad };
       expect(distanceM(center, p)).toBeLessThanOrEqual(radiusM);
       expect(p.latitude).toBeGreaterThanOrEqual(box.minLat);
@@ -158,7 +167,10 @@ describe('boundingBox', () => {
 
   it('is not much larger than the radius (the query stays selective)', () => {
     const box = boundingBox(PEOPLES_SQUARE, 5_000);
-    const height = distanceM({ latitude: box.minLat, longitude: 121.4737 }, { latitude: box.maxLat, longitude: 121.4737 });
+    const height = distanceM(
+      { latitude: box.minLat, longitude: 121.4737 },
+      { latitude: box.maxLat, longitude: 121.4737 },
+    );
     expect(height).toBeGreaterThanOrEqual(9_999.99);
     expect(height).toBeLessThan(10_100);
   });
@@ -213,7 +225,10 @@ describe('rankCouriers', () => {
   it('keeps a courier seen exactly at the freshness limit or exactly at the radius', () => {
     const ranked = rankCouriers(
       PEOPLES_SQUARE,
-      [courier('edge-time', { seenAt: rules.freshSince }), courier('edge-radius', { at: north(PEOPLES_SQUARE, 4_999) })],
+      [
+        courier('edge-time', { seenAt: rules.freshSince }),
+        courier('edge-radius', { at: north(PEOPLES_SQUARE, 4_999) }),
+      ],
       rules,
     );
     expect(ranked.map((r) => r.courierId).sort()).toEqual(['edge-radius', 'edge-time']);

@@ -61,7 +61,13 @@ export function validateProfile(input: {
     violations.push({ field: 'capacity', description: `must be 1..${MAX_CAPACITY}` });
   }
   if (violations.length > 0 || !input.vehicle) throw DeliveryError.invalid(violations);
-  return { id: input.id, name: input.name.trim(), phone: input.phone, vehicle: input.vehicle, capacity: input.capacity };
+  return {
+    id: input.id,
+    name: input.name.trim(),
+    phone: input.phone,
+    vehicle: input.vehicle,
+    capacity: input.capacity,
+  };
 }
 
 /** Great-circle distance in metres (haversine, mean Earth radius). */
@@ -70,8 +76,7 @@ export function distanceM(a: GeoPoint, b: GeoPoint): number {
   const rad = Math.PI / 180;
   const dLat = (b.latitude - a.latitude) * rad;
   const dLon = (b.longitude - a.longitude) * rad;
-  const h =
-    Math.sin(dLat / 2) ** 2 + Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
   return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
@@ -106,7 +111,10 @@ export function rankCouriers(
 }
 
 /** The degrees of latitude and longitude a radius spans around a point (a box for the database query). */
-export function boundingBox(center: GeoPoint, radiusM: number): { minLat: number; maxLat: number; minLon: number; maxLon: number } {
+export function boundingBox(
+  center: GeoPoint,
+  radiusM: number,
+): { minLat: number; maxLat: number; minLon: number; maxLon: number } {
   // The same sphere as distanceM: a box on another Earth size would cut off couriers at the edge of the radius.
   const dLat = radiusM / M_PER_DEGREE;
   const cos = Math.max(0.01, Math.cos((center.latitude * Math.PI) / 180));

@@ -11,7 +11,7 @@ import {
   shipmentEnded,
   shipmentIdFor,
 } from './fulfilment';
-import { codeMatches, handoverCode } from './handover-code';
+import { codeMatches, handoverCode } from '../app/handover-code';
 import type { FulfilmentPolicy, FulfilmentState, FulfilmentType } from './types';
 
 const t0 = new Date('2026-11-22T12:00:00.000Z');
@@ -151,9 +151,9 @@ describe('ids', () => {
 
   it('knows which shipment statuses are final', () => {
     expect(['DELIVERED', 'FAILED', 'CANCELLED'].every((s) => shipmentEnded(s as never))).toBe(true);
-    expect(['AWAITING_COURIER', 'ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY'].some((s) => shipmentEnded(s as never))).toBe(
-      false,
-    );
+    expect(
+      ['AWAITING_COURIER', 'ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY'].some((s) => shipmentEnded(s as never)),
+    ).toBe(false);
   });
 });
 
@@ -203,12 +203,29 @@ describe('create, fromState and snapshot', () => {
 
   it('copies the items it is given, and snapshots are copies', () => {
     const items = [{ sku: 'A', quantity: 1 }];
-    const f = Fulfilment.create({ orderId: 'o', groupId: 'g', locationId: STORE, type: 'STORE_PICKUP', items }, policy, t0);
+    const f = Fulfilment.create(
+      { orderId: 'o', groupId: 'g', locationId: STORE, type: 'STORE_PICKUP', items },
+      policy,
+      t0,
+    );
     items[0]!.quantity = 99;
     const s = f.snapshot();
     expect(s.items).toEqual([{ sku: 'A', quantity: 1 }]);
     s.task.status = 'CANCELLED';
     expect(f.snapshot().task.status).toBe('OPEN');
+  });
+
+  it('moves updatedAt forward on every change, even within one millisecond or with a clock behind', () => {
+    // The repository writes only when updatedAt moved or events came: a change leaving it equal would be lost.
+    const f = newFulfilment('HOME_DELIVERY');
+    f.accept({ locationId: STORE }, at(MIN));
+    expect(f.snapshot().updatedAt).toEqual(at(MIN));
+    f.offerTo('k-1', at(MIN));
+    expect(f.snapshot().updatedAt).toEqual(at(MIN + 1));
+    f.declineOffer('k-1', at(MIN - 5_000));
+    expect(f.snapshot().updatedAt).toEqual(at(MIN + 2));
+    f.noCourierFound(at(2 * MIN));
+    expect(f.snapshot().updatedAt).toEqual(at(2 * MIN));
   });
 
   it('rebuilds from a copy of the stored state', () => {
@@ -520,7 +537,11 @@ describe('pick-up verification', () => {
       'resource-exhausted',
     );
     expect(error.message).toContain(lockedUntil.toISOString());
-    expectRefused(f, () => f.verifyPickup({ locationId: STORE, code: wrong }, checkFor(f), at(12 * MIN)), 'resource-exhausted');
+    expectRefused(
+      f,
+      () => f.verifyPickup({ locationId: STORE, code: wrong }, checkFor(f), at(12 * MIN)),
+      'resource-exhausted',
+    );
 
     expect(f.verifyPickup({ locationId: STORE, code: right }, checkFor(f), lockedUntil)).toBe('accepted');
     const s = f.snapshot();
@@ -539,6 +560,19 @@ describe('pick-up verification', () => {
     expect(f.verifyPickup({ locationId: STORE, code: wrong }, checkFor(f), after)).toBe('wrong-code');
     expect(f.snapshot().pickup!.code).toEqual({ nonce: expect.any(String), failedAttempts: 1 });
     expect(f.snapshot().updatedAt).toEqual(after);
+  });
+
+  it('refuses the right code from the expiry time on, even before the sweeper expired the pick-up', () => {
+    const f = readyPickup(at(MIN));
+    const expiry = at(MIN + policy.pickupExpiryMs);
+    const code = pickupCode(f);
+    const error = expectRefused(
+      f,
+      () => f.verifyPickup({ locationId: STORE, code }, checkFor(f), expiry),
+      'failed-precondition',
+    );
+    expect(error.message).toContain('expired');
+    expect(f.verifyPickup({ locationId: STORE, code }, checkFor(f), new Date(expiry.getTime() - 1))).toBe('accepted');
   });
 
   it('resets the count of wrong codes when the right one comes', () => {
@@ -561,10 +595,18 @@ describe('pick-up verification', () => {
   it('refuses before the group is ready, after it expired or was cancelled, and for a delivery group', () => {
     const open = newFulfilment();
     const never: CodeCheck = () => true;
-    expectRefused(open, () => open.verifyPickup({ locationId: STORE, code: '123456' }, never, at(MIN)), 'failed-precondition');
+    expectRefused(
+      open,
+      () => open.verifyPickup({ locationId: STORE, code: '123456' }, never, at(MIN)),
+      'failed-precondition',
+    );
     open.accept({ locationId: STORE }, at(MIN));
     open.markPicked({ locationId: STORE }, at(MIN));
-    expectRefused(open, () => open.verifyPickup({ locationId: STORE, code: '123456' }, never, at(MIN)), 'failed-precondition');
+    expectRefused(
+      open,
+      () => open.verifyPickup({ locationId: STORE, code: '123456' }, never, at(MIN)),
+      'failed-precondition',
+    );
 
     const expired = readyPickup(at(MIN));
     expired.tick(at(MIN + policy.pickupExpiryMs));

@@ -1,9 +1,9 @@
 // The fulfilment aggregate: one order group at one location. Every change goes through a method that checks the
 // state, records the time, and returns the events; a command repeated after it took effect changes nothing.
 import { DeliveryError } from './errors';
-import { type CodePurpose, newCodeNonce } from './handover-code';
 import type {
   CodeGuard,
+  CodePurpose,
   DeliveryEvent,
   DeliveryTarget,
   FulfilmentPolicy,
@@ -37,6 +37,14 @@ export type CodeOutcome = 'accepted' | 'wrong-code';
 /** Statuses in which a shipment's courier is busy with it. */
 const CARRYING: ReadonlySet<ShipmentStatus> = new Set(['ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY']);
 const SHIPMENT_FINAL: ReadonlySet<ShipmentStatus> = new Set(['DELIVERED', 'FAILED', 'CANCELLED']);
+
+/**
+ * A fresh random nonce for a new handover code (12 bytes, base64url). The code itself is derived from it with the
+ * service's secret outside the domain; Web Crypto is a global, so no I/O module is imported here.
+ */
+export function newCodeNonce(): string {
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(12))).toString('base64url');
+}
 
 /** The fulfilment id for an order group: derived, so a repeated OrderConfirmed finds the one it created. */
 export function fulfilmentIdFor(orderId: string, groupId: string): string {
@@ -98,7 +106,7 @@ export class Fulfilment {
       updatedAt: now,
     };
     const f = new Fulfilment(state, policy);
-    f.touch(now);
+    f.refreshDue();
     return f;
   }
 
@@ -185,7 +193,11 @@ export class Fulfilment {
   }
 
   /** The shopper collects at the store with the pick-up code. A wrong code counts towards the lock. */
-  verifyPickup(input: { locationId: string; code: string; associateId?: string }, check: CodeCheck, now: Date): CodeOutcome {
+  verifyPickup(
+    input: { locationId: string; code: string; associateId?: string },
+    check: CodeCheck,
+    now: Date,
+  ): CodeOutcome {
     if (this.state.type !== 'STORE_PICKUP') throw this.refusal('verify a pick-up for', 'it is not a store pick-up');
     if (input.locationId !== this.state.locationId) {
       throw new DeliveryError(
@@ -199,7 +211,11 @@ export class Fulfilment {
     if (task.status === 'CANCELLED') throw this.refusal('verify a pick-up for', 'the order was cancelled');
     if (!pickup) throw this.refusal('verify a pick-up for', 'it is not ready for pick-up yet');
     // Already collected: a repeat is answered as it is; the code guards nothing any more, so nothing is counted.
-    if (task.status === 'HANDED_OVER') return check('pickup', pickup.code.nonce, input.code) ? 'accepted' : 'wrong-code';
+    if (task.status === 'HANDED_OVER') {
+      return check('pickup', pickup.code.nonce, input.code) ? 'accepted' : 'wrong-code';
+    }
+    // The code stops working at the expiry, even if the sweeper has not expired the pick-up yet.
+    if (pickup.expiresAt.getTime() <= now.getTime()) throw this.refusal('verify a pick-up for', 'the pick-up expired');
     this.unlockedOrThrow(pickup.code, now);
     if (!check('pickup', pickup.code.nonce, input.code)) return this.wrongCode(pickup.code, now);
     pickup.code.failedAttempts = 0;
@@ -239,7 +255,8 @@ export class Fulfilment {
     }
     if (s.status !== 'AWAITING_COURIER') throw this.notYours(courierId);
     if (s.offer?.courierId !== courierId) {
-      if (s.passedBy.includes(courierId)) throw this.refusal('accept the assignment of', 'the offer lapsed or was declined');
+      if (s.passedBy.includes(courierId))
+        throw this.refusal('accept the assignment of', 'the offer lapsed or was declined');
       throw this.notYours(courierId);
     }
     if (s.offer.expiresAt.getTime() <= now.getTime()) {
@@ -296,7 +313,8 @@ export class Fulfilment {
   /** Proof of delivery: the shopper's one-time code. A wrong code counts towards the lock. */
   confirmDelivery(courierId: string, code: string, check: CodeCheck, now: Date): CodeOutcome {
     const s = this.carriedBy(courierId, 'confirm the delivery of');
-    if (s.status === 'DELIVERED') return 'accepted';
+    // A repeat after delivery changes nothing, but still only answers the right code.
+    if (s.status === 'DELIVERED') return check('delivery', s.code.nonce, code) ? 'accepted' : 'wrong-code';
     if (s.status !== 'OUT_FOR_DELIVERY') {
       throw this.refusal('confirm the delivery of', `it is ${s.status.toLowerCase().replaceAll('_', ' ')}`);
     }
@@ -425,7 +443,11 @@ export class Fulfilment {
 
   private shipmentOrThrow(action: string): ShipmentState {
     const s = this.state.shipment;
-    if (!s) throw this.refusal(action, this.state.type === 'STORE_PICKUP' ? 'it is a store pick-up' : 'it has no shipment yet');
+    if (!s)
+      throw this.refusal(
+        action,
+        this.state.type === 'STORE_PICKUP' ? 'it is a store pick-up' : 'it has no shipment yet',
+      );
     return s;
   }
 
@@ -460,8 +482,14 @@ export class Fulfilment {
     this.events.push(event);
   }
 
+  // updatedAt always moves forward on a change, even within one millisecond or on a clock behind the last writer's:
+  // the repository writes only when it moved (or events came), so a change that left it equal would be lost.
   private touch(now: Date): void {
-    this.state.updatedAt = now;
+    this.state.updatedAt = new Date(Math.max(now.getTime(), this.state.updatedAt.getTime() + 1));
+    this.refreshDue();
+  }
+
+  private refreshDue(): void {
     const due = dueTimes(this.state);
     if (due.length === 0) delete this.state.dueAt;
     else this.state.dueAt = new Date(Math.min(...due));

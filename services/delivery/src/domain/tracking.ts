@@ -176,7 +176,8 @@ export function nextSpeed(state: SpeedState, fix: Fix): SpeedState {
   const observed = metres <= noise ? 0 : metres / seconds;
   if (observed > GLITCH_MPS || observed < MOVING_MPS) return { ...state, anchor: here, reportedMps };
   const weight = 1 - Math.exp(-seconds / EWMA_TAU_S);
-  const averageMps = state.averageMps === undefined ? observed : state.averageMps + weight * (observed - state.averageMps);
+  const averageMps =
+    state.averageMps === undefined ? observed : state.averageMps + weight * (observed - state.averageMps);
   return { averageMps, anchor: here, reportedMps };
 }
 
@@ -186,7 +187,8 @@ export function nextSpeed(state: SpeedState, fix: Fix): SpeedState {
  */
 export function etaSpeed(state: SpeedState): number {
   const raw =
-    state.averageMps ?? (state.reportedMps >= MOVING_MPS && Number.isFinite(state.reportedMps) ? state.reportedMps : DEFAULT_SPEED_MPS);
+    state.averageMps ??
+    (state.reportedMps >= MOVING_MPS && Number.isFinite(state.reportedMps) ? state.reportedMps : DEFAULT_SPEED_MPS);
   return Math.min(MAX_ETA_SPEED_MPS, Math.max(MIN_ETA_SPEED_MPS, raw));
 }
 

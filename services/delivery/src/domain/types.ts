@@ -49,6 +49,9 @@ export interface TaskState {
   handedOverAt?: Date;
 }
 
+/** What a handover code is for: the shopper collecting at the store, or proving delivery to the courier. */
+export type CodePurpose = 'pickup' | 'delivery';
+
 /** Wrong handover codes in a row, and the lock they caused. */
 export interface CodeGuard {
   /** Random per fulfilment; the code is derived from it and the service's secret, never stored. */

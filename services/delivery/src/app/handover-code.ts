@@ -1,19 +1,18 @@
 // Handover codes: the six digits a shopper shows at the store (pick-up) or gives the courier (proof of delivery).
 // A code is derived from the service's secret, the fulfilment id and a random nonce stored with the fulfilment, so
 // the database never holds a usable code, and the shopper's app can ask for it again at any time.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { CodePurpose } from '../domain/types';
 
-export type CodePurpose = 'pickup' | 'delivery';
+export type { CodePurpose };
 
 const QR_PREFIX = 'o2o:handover:v1';
 
-/** A fresh random nonce for a new code. */
-export function newCodeNonce(): string {
-  return randomBytes(12).toString('base64url');
-}
-
 /** The six-digit code for a fulfilment, purpose and nonce. */
-export function handoverCode(secret: string, input: { fulfilmentId: string; purpose: CodePurpose; nonce: string }): string {
+export function handoverCode(
+  secret: string,
+  input: { fulfilmentId: string; purpose: CodePurpose; nonce: string },
+): string {
   const mac = createHmac('sha256', secret).update(`${input.purpose}\n${input.fulfilmentId}\n${input.nonce}`).digest();
   return String(mac.readUInt32BE(0) % 1_000_000).padStart(6, '0');
 }
@@ -31,7 +30,10 @@ export function qrPayload(purpose: CodePurpose, fulfilmentId: string, code: stri
 }
 
 /** The fulfilment id and code in a scanned QR payload, or undefined when it is not one of ours. */
-export function readQrPayload(payload: string, purpose: CodePurpose): { fulfilmentId: string; code: string } | undefined {
+export function readQrPayload(
+  payload: string,
+  purpose: CodePurpose,
+): { fulfilmentId: string; code: string } | undefined {
   const head = `${QR_PREFIX}:${purpose}:`;
   if (!payload.startsWith(head)) return undefined;
   const rest = payload.slice(head.length);

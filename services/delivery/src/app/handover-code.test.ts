@@ -1,5 +1,6 @@
 // Handover codes: six digits derived from the secret, the fulfilment, the purpose and a nonce; and their QR payload.
-import { codeMatches, handoverCode, newCodeNonce, qrPayload, readQrPayload } from './handover-code';
+import { newCodeNonce } from '../domain/fulfilment';
+import { codeMatches, handoverCode, qrPayload, readQrPayload } from './handover-code';
 
 const input = { fulfilmentId: 'o-1.g-1', purpose: 'pickup' as const, nonce: 'n-1' };
 
