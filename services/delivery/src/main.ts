@@ -102,6 +102,7 @@ export async function start(
     topic: prefixed(config.TRACKING_TOPIC),
     groupId: config.KAFKA_GROUP_ID,
     logger,
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
   });
   const hub = createTrackingHub({
     store: trackingStore,

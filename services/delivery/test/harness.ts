@@ -65,6 +65,12 @@ export interface DeliveryHarness {
   confirmOrder(orderId: string, groups: GroupSpec[]): Promise<void>;
   /** Publishes OrderCancelled for the order. */
   cancelOrder(orderId: string, groups: GroupSpec[]): Promise<void>;
+  /** Another replica of delivery: same database, topics and groups (stopped with the harness). */
+  startReplica(): Promise<{
+    service: DeliveryService;
+    raw: DeliveryServiceClient;
+    client: AsyncClient<typeof DeliveryServiceService>;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -94,17 +100,17 @@ export async function startDelivery(env: Record<string, string> = {}): Promise<D
     const kind = name === 'warehouse' ? LocationKind.LOCATION_KIND_WAREHOUSE : LocationKind.LOCATION_KIND_STORE;
     await locations.createLocation({ locationId: place.id, location: sampleLocation(name, kind, place.point) });
   }
-  const delivery = await start(
-    loadConfig({
-      ...common,
-      MONGO_DB: uniqueName('dlv'),
-      KAFKA_GROUP_ID: uniqueName('dlv'),
-      INVENTORY_ADDRESS: `127.0.0.1:${inventory.port}`,
-      SWEEP_INTERVAL_MS: '200',
-      ...env,
-    }),
-    { logger: createLogger({ service: 'delivery', level: (process.env.DLV_LOG ?? 'warn') as 'warn' }) },
-  );
+  const config = loadConfig({
+    ...common,
+    MONGO_DB: uniqueName('dlv'),
+    KAFKA_GROUP_ID: uniqueName('dlv'),
+    INVENTORY_ADDRESS: `127.0.0.1:${inventory.port}`,
+    SWEEP_INTERVAL_MS: '200',
+    ...env,
+  });
+  const logger = createLogger({ service: 'delivery', level: (process.env.DLV_LOG ?? 'warn') as 'warn' });
+  const delivery = await start(config, { logger });
+  const replicas: DeliveryService[] = [];
   const address = `127.0.0.1:${delivery.port}`;
   const raw = new DeliveryServiceClient(address, credentials.createInsecure());
   const probe = await collectTopic(delivery.topic);
@@ -140,9 +146,16 @@ export async function startDelivery(env: Record<string, string> = {}): Promise<D
     events: () => probe.messages.map(decodeDeliveryEvent),
     confirmOrder: (orderId, groups) => publishOrder('OrderConfirmed', orderId, groups),
     cancelOrder: (orderId, groups) => publishOrder('OrderCancelled', orderId, groups),
+    async startReplica() {
+      const replica = await start(config, { logger });
+      replicas.push(replica);
+      const replicaRaw = new DeliveryServiceClient(`127.0.0.1:${replica.port}`, credentials.createInsecure());
+      return { service: replica, raw: replicaRaw, client: asyncClient(replicaRaw, DeliveryServiceService) };
+    },
     async stop() {
       raw.close();
       await probe.stop();
+      for (const replica of replicas) await replica.stop();
       await delivery.stop();
       await inventory.stop();
     },
