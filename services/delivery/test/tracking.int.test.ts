@@ -74,8 +74,13 @@ function positionStream(client: DeliveryHarness['raw']) {
 }
 
 /** An assigned shipment of a fresh courier near the warehouse; answers the ids. */
+const riders: string[] = [];
+
 async function assignedShipment(): Promise<{ shipmentId: string; courierId: string; fulfilmentId: string }> {
+  // Earlier tests' riders go off shift, so dispatch offers this shipment to the new one.
+  for (const rider of riders) await h.client.setCourierAvailability({ courierId: rider, available: false });
   const courierId = uniqueName('rider');
+  riders.push(courierId);
   await h.client.registerCourier({
     courierId,
     name: 'Zhao Lei',
@@ -258,4 +263,24 @@ it('tells watchers of every status change and ends their streams at delivery', a
   // Unknown and malformed shipment ids.
   expect((await watch(h.raw, 'no-such.s').ended).code).toBe(status.NOT_FOUND);
   expect((await watch(h.raw, '').ended).code).toBe(status.INVALID_ARGUMENT);
+});
+
+it('at SIGTERM ends open streams with UNAVAILABLE (clients reconnect elsewhere) and stops without forcing', async () => {
+  const { shipmentId, courierId } = await assignedShipment();
+  const watchers = Array.from({ length: 20 }, () => watch(replica.raw, shipmentId));
+  await waitFor(() => watchers.every((w) => w.updates.length >= 1));
+  const courier = positionStream(replica.raw);
+  courier.send({ courierId, shipmentId, point: along(1, 10), time: new Date() });
+  await waitFor(() => watchers.every((w) => w.updates.some((u) => u.update.position)));
+  const started = Date.now();
+  await replica.service.stop();
+  // The harness's grace is 20 s: ending the streams lets the stop finish long before it.
+  expect(Date.now() - started).toBeLessThan(5000);
+  for (const w of watchers) expect((await w.ended).code).toBe(status.UNAVAILABLE);
+  expect((await courier.done).error?.code).toBe(status.UNAVAILABLE);
+  // The other replica still serves the shipment, from the latest position.
+  const moved = watch(h.raw, shipmentId);
+  await waitFor(() => moved.updates.length >= 1);
+  expect(moved.updates[0]!.update.position).toBeDefined();
+  moved.call.cancel();
 });

@@ -53,6 +53,12 @@ export function mongoFulfilmentRepository(
     async ensureIndexes() {
       await docs.createIndex({ locationId: 1, createdAt: 1, _id: 1 }, { name: 'location_created' });
       await docs.createIndex({ dueAt: 1 }, { name: 'due', sparse: true });
+      // For the backlog gauges (tasks not accepted in time, pick-ups waiting, shipments without a courier).
+      await docs.createIndex({ 'task.status': 1, 'task.acceptBy': 1 }, { name: 'task_status_accept' });
+      await docs.createIndex(
+        { 'shipment.status': 1, 'shipment.createdAt': 1 },
+        { name: 'shipment_status', sparse: true },
+      );
     },
 
     async insert(fulfilment) {

@@ -1,27 +1,9 @@
 // What live tracking needs from the rest of the delivery service. The fulfilment repository implements the
 // reads and the throttled writes; the tracking code (domain/tracking.ts, app/tracking-hub.ts) never touches the
 // database or Kafka directly.
+import type { CourierFix, GeoPoint, TrackedStatus } from '../domain/types';
 
-/** WGS 84 decimal degrees. */
-export interface GeoPoint {
-  latitude: number;
-  longitude: number;
-}
-
-/** One accepted position fix of a courier. */
-export interface CourierFix {
-  point: GeoPoint;
-  /** When the device took it (UTC). */
-  time: Date;
-  /** As reported, metres per second (0 when unknown). */
-  speedMps: number;
-  headingDeg: number;
-  accuracyM: number;
-}
-
-/** Shipment statuses as the tracking code sees them (same names as the proto enum, without the prefix). */
-export type TrackedStatus =
-  'AWAITING_COURIER' | 'ASSIGNED' | 'PICKED_UP' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'FAILED' | 'CANCELLED';
+export type { CourierFix, GeoPoint, TrackedStatus };
 
 /** A shipment, as much as tracking needs to know about it. */
 export interface TrackedShipment {

@@ -1,8 +1,10 @@
 // Couriers and how dispatch chooses one: the nearest available courier with a free slot, where every shipment
 // it already carries counts as extra distance (a loaded courier arrives later).
-import type { CourierFix } from '../app/tracking-ports';
 import { DeliveryError, type Violation } from './errors';
-import type { GeoPoint } from './types';
+import { distanceM, EARTH_RADIUS_M } from './tracking';
+import type { CourierFix, GeoPoint } from './types';
+
+export { distanceM };
 
 export type Vehicle = 'BICYCLE' | 'E_BIKE' | 'MOTORBIKE' | 'CAR' | 'ON_FOOT';
 
@@ -34,8 +36,7 @@ export interface CourierProfile {
 
 export const MAX_CAPACITY = 10;
 
-/** Mean Earth radius, and the metres one degree of latitude spans on that sphere. */
-const EARTH_RADIUS_M = 6_371_008.8;
+/** The metres one degree of latitude spans on the sphere distances are measured on. */
 const M_PER_DEGREE = (EARTH_RADIUS_M * Math.PI) / 180;
 
 /** Checks a registration; throws INVALID_ARGUMENT naming every field at fault. */
@@ -68,16 +69,6 @@ export function validateProfile(input: {
     vehicle: input.vehicle,
     capacity: input.capacity,
   };
-}
-
-/** Great-circle distance in metres (haversine, mean Earth radius). */
-export function distanceM(a: GeoPoint, b: GeoPoint): number {
-  const R = EARTH_RADIUS_M;
-  const rad = Math.PI / 180;
-  const dLat = (b.latitude - a.latitude) * rad;
-  const dLon = (b.longitude - a.longitude) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 /** A candidate courier with its score (metres, lower is better). */

@@ -109,7 +109,7 @@ export class TokenBucket {
 }
 
 /** Mean Earth radius (IUGG), metres. */
-const EARTH_RADIUS_M = 6_371_008.8;
+export const EARTH_RADIUS_M = 6_371_008.8;
 const RADIANS = Math.PI / 180;
 
 /** Great-circle distance in metres (haversine); fine across the antimeridian and at the poles. */

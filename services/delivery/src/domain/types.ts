@@ -1,9 +1,27 @@
 // The delivery service's state and events. A fulfilment is the work for one order group at one location: its
 // task (accept, pick, pack), then either a pick-up by the shopper or a shipment carried by a courier. It is one
 // document, so every change and its events are one atomic write.
-import type { GeoPoint, TrackedStatus } from '../app/tracking-ports';
 
-export type { GeoPoint };
+/** WGS 84 decimal degrees. */
+export interface GeoPoint {
+  latitude: number;
+  longitude: number;
+}
+
+/** One accepted position fix of a courier. */
+export interface CourierFix {
+  point: GeoPoint;
+  /** When the device took it (UTC). */
+  time: Date;
+  /** As reported, metres per second (0 when unknown). */
+  speedMps: number;
+  headingDeg: number;
+  accuracyM: number;
+}
+
+/** Shipment statuses as the tracking code sees them (same names as the proto enum, without the prefix). */
+export type TrackedStatus =
+  'AWAITING_COURIER' | 'ASSIGNED' | 'PICKED_UP' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'FAILED' | 'CANCELLED';
 
 /** How a group reaches the shopper (in-store carry-out never gets here: it is complete at the till). */
 export type FulfilmentType = 'HOME_DELIVERY' | 'SHIP_FROM_STORE' | 'STORE_PICKUP';
@@ -13,6 +31,7 @@ export type TaskStatus = 'OPEN' | 'ACCEPTED' | 'PICKED' | 'READY' | 'HANDED_OVER
 /** Which deadline of a task. */
 export type TaskStage = 'ACCEPT' | 'PICK' | 'PACK';
 
+/** Where a shipment is (the same names live tracking uses). */
 export type ShipmentStatus = TrackedStatus;
 
 export interface Item {
