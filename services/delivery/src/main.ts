@@ -89,6 +89,13 @@ export async function start(
       const state = await stored.findByShipment(shipmentId);
       return state && trackedShipment(state);
     },
+    async carriedBy(courierId) {
+      const courier = await couriers.find(courierId);
+      const ids = (courier?.shipmentIds ?? []).flatMap((id) => fulfilmentIdOfShipment(id) ?? []);
+      return (await stored.findMany(ids))
+        .flatMap((state) => trackedShipment(state) ?? [])
+        .filter((s) => s.courierId === courierId && ['ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY'].includes(s.status));
+    },
     storedTracking: (shipmentId) => stored.storedTracking(shipmentId),
     saveCourierPosition: (courierId, fix) => couriers.savePosition(courierId, fix),
     async saveShipmentTracking(shipmentId, tracking, { announce }) {

@@ -78,7 +78,8 @@ const riders: string[] = [];
 
 async function assignedShipment(): Promise<{ shipmentId: string; courierId: string; fulfilmentId: string }> {
   // Earlier tests' riders go off shift, so dispatch offers this shipment to the new one.
-  for (const rider of riders) await h.client.setCourierAvailability({ courierId: rider, available: false });
+  for (const rider of riders)
+    await h.client.setCourierAvailability({ courierId: rider, available: false, point: undefined });
   const courierId = uniqueName('rider');
   riders.push(courierId);
   await h.client.registerCourier({
@@ -237,6 +238,32 @@ it('refuses bad positions: out of range, time going backwards or in the future, 
   anonymous.send({ courierId: '', shipmentId, point: along(1, 10), time: new Date() });
   expect((await anonymous.finish()).error?.code).toBe(status.INVALID_ARGUMENT);
   watcher.call.cancel();
+});
+
+it('moves every shipment a courier carries with one stream of fixes that name no shipment', async () => {
+  const first = await assignedShipment();
+  // The same rider (the only one on shift) takes a second parcel.
+  const orderId = uniqueName('o');
+  await h.confirmOrder(orderId, [{ id: 'g1', type: 'HOME_DELIVERY', locationId: PLACES.warehouse.id }]);
+  await waitFor(
+    async () => (await h.client.getFulfilment({ fulfilmentId: `${orderId}.g1`, orderId: '', groupId: '' })).fulfilment,
+  );
+  const second = (
+    await h.client.acceptTask({ fulfilmentId: `${orderId}.g1`, locationId: PLACES.warehouse.id, associateId: '' })
+  ).fulfilment!.shipment!;
+  expect(second.offer?.courierId).toBe(first.courierId);
+  await h.client.acceptAssignment({ shipmentId: second.id, courierId: first.courierId });
+
+  const watchers = [watch(h.raw, first.shipmentId), watch(h.raw, second.id)];
+  await waitFor(() => watchers.every((w) => w.updates.length >= 1));
+  const stream = positionStream(h.raw);
+  const times = [Date.now(), Date.now() + 100, Date.now() + 200];
+  for (const [i, t] of times.entries())
+    stream.send({ courierId: first.courierId, point: along(i + 1, 10), time: new Date(t) });
+  expect((await stream.finish()).summary).toEqual({ accepted: 3, rejected: {} });
+  await waitFor(() => watchers.every((w) => positionTimes(w).length === 3), { what: 'both shipments moved' });
+  for (const w of watchers) expect(positionTimes(w)).toEqual(times);
+  for (const w of watchers) w.call.cancel();
 });
 
 it('tells watchers of every status change and ends their streams at delivery', async () => {

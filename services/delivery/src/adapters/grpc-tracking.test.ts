@@ -55,6 +55,11 @@ async function startHarness(options: { maxPerSecond?: number } = {}): Promise<Ha
       reads.count++;
       return shipments.get(id);
     },
+    async carriedBy(courierId) {
+      return [...shipments.values()].filter(
+        (s) => s.courierId === courierId && ['ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY'].includes(s.status),
+      );
+    },
     storedTracking: async () => undefined,
     saveCourierPosition: async () => undefined,
     saveShipmentTracking: async () => undefined,

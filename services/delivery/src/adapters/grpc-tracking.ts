@@ -26,7 +26,7 @@ import { positionToPb, SHIPMENT_STATUS_TO_PB } from './proto-mapping';
 export interface TrackingHandlerDeps {
   hub: TrackingHub;
   /** Reads the shipment a report names. */
-  store: Pick<TrackingStore, 'shipment'>;
+  store: Pick<TrackingStore, 'shipment' | 'carriedBy'>;
   logger: Logger;
   /** Told of every report's outcome as it is decided (metrics); `count` is always 1 today. */
   onReports?: (outcome: ReportOutcome, count: number) => void;
@@ -99,6 +99,14 @@ export function trackingGrpcHandlers(deps: TrackingHandlerDeps): TrackingHandler
       return shipment;
     }
 
+    let carriedRead: { shipments: TrackedShipment[]; readMs: number } | undefined;
+    async function carriedNow(courier: string, nowMs: number): Promise<TrackedShipment[]> {
+      if (!carriedRead || nowMs - carriedRead.readMs >= refreshMs) {
+        carriedRead = { shipments: await deps.store.carriedBy(courier), readMs: nowMs };
+      }
+      return carriedRead.shipments;
+    }
+
     // Shutdown: end the stream so the server can stop; the courier's app reconnects to another replica.
     const onClosing = () => call.destroy();
     deps.hub.closing.addEventListener('abort', onClosing);
@@ -130,9 +138,20 @@ export function trackingGrpcHandlers(deps: TrackingHandlerDeps): TrackingHandler
           reject(verdict.reason);
           continue;
         }
-        const shipment = request.shipmentId ? await carried(request.shipmentId, courierId, nowMs) : undefined;
-        const result = deps.hub.ingest(courierId, verdict.fix, shipment);
-        if (result.kind === 'not-carrying') throw notCarrying(request.shipmentId, result.status);
+        if (request.shipmentId) {
+          const shipment = await carried(request.shipmentId, courierId, nowMs);
+          const result = deps.hub.ingest(courierId, verdict.fix, shipment);
+          if (result.kind === 'not-carrying') throw notCarrying(request.shipmentId, result.status);
+        } else {
+          // No shipment named: the fix is the courier's, and moves every shipment it carries (a rider with three
+          // parcels sends one stream, not three).
+          deps.hub.ingest(courierId, verdict.fix);
+          const fixMs = verdict.fix.time.getTime();
+          for (const shipment of await carriedNow(courierId, nowMs)) {
+            if ((deps.hub.lastFixMs(shipment.id) ?? -Infinity) < fixMs)
+              deps.hub.ingest(courierId, verdict.fix, shipment);
+          }
+        }
         previousMs = verdict.fix.time.getTime();
         summary.accepted++;
         deps.onReports?.('accepted', 1);

@@ -22,6 +22,7 @@ const SHIPMENT: TrackedShipment = {
   destination: { latitude: 31.2484, longitude: 121.4737 },
 };
 const store: TrackingStore = {
+  carriedBy: async () => [],
   shipment: async (id) => (id === SHIPMENT.id ? SHIPMENT : undefined),
   storedTracking: async () => undefined,
   saveCourierPosition: async () => undefined,

@@ -58,6 +58,7 @@ function fakeStore(shipments: TrackedShipment[] = [shipment()]) {
   const reads = { shipment: 0, storedTracking: 0 };
   const state = { failing: false };
   const store: TrackingStore = {
+    carriedBy: async () => [],
     async shipment(id) {
       reads.shipment++;
       return byId.get(id);

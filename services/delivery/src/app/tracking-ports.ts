@@ -49,6 +49,8 @@ export interface StoredTracking {
 export interface TrackingStore {
   /** The shipment by id, or undefined. */
   shipment(shipmentId: string): Promise<TrackedShipment | undefined>;
+  /** The shipments the courier carries now (accepted, not yet delivered or failed). */
+  carriedBy(courierId: string): Promise<TrackedShipment[]>;
   /** The last stored tracking state of a shipment, or undefined. */
   storedTracking(shipmentId: string): Promise<StoredTracking | undefined>;
   /** Stores a courier's latest position (for dispatch: nearest courier). Called throttled. */

@@ -619,7 +619,10 @@ export interface ReportDeliveryFailureResponse {
 export interface ReportPositionsRequest {
   /** The same courier for the whole stream. */
   courierId: string;
-  /** The shipment it is on; empty while it has none (the position still counts for dispatch). */
+  /**
+   * The shipment the fix is for. Empty: the courier's own position (it counts for dispatch), which also moves every
+   * shipment the courier carries, so a rider with several parcels sends one stream.
+   */
   shipmentId: string;
   point:
     | GeoPoint
