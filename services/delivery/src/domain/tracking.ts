@@ -1,22 +1,10 @@
 // Live-tracking rules as plain functions: what makes a position fix acceptable, how fast a courier may report, how
 // far it is to go and when it will arrive. No I/O here: the hub (app/tracking-hub.ts) keeps the state and the clock.
+import type { CourierFix, GeoPoint } from './types';
 
-/** WGS 84 decimal degrees. */
-export interface GeoPoint {
-  latitude: number;
-  longitude: number;
-}
-
-/** One accepted position fix (same shape as the app's CourierFix). */
-export interface Fix {
-  point: GeoPoint;
-  /** When the device took it (UTC). */
-  time: Date;
-  /** As reported, metres per second (0 when unknown). */
-  speedMps: number;
-  headingDeg: number;
-  accuracyM: number;
-}
+/** One accepted position fix. */
+export type Fix = CourierFix;
+export type { GeoPoint };
 
 /** A fix as it arrives, before validation: any field may be missing or nonsense. */
 export interface RawFix {
