@@ -18,7 +18,7 @@ let h: DeliveryHarness;
 let replica: Awaited<ReturnType<DeliveryHarness['startReplica']>>;
 
 beforeAll(async () => {
-  h = await startDelivery({ POSITION_MAX_PER_SECOND: '20' });
+  h = await startDelivery({ POSITION_MAX_PER_SECOND: '20', POSITION_EVENT_MS: '1000' });
   replica = await h.startReplica();
 }, 60_000);
 afterAll(async () => {
@@ -180,6 +180,14 @@ it('fans 10 positions a second out to 50 watchers, in order, within a second; a 
   const { summary } = await stream.finish();
   expect(summary).toEqual({ accepted: COUNT, rejected: {} });
   for (const w of [...watchers, remote]) w.call.cancel();
+
+  // Partners get a throttled trail on o2o.delivery.v1 (here one per second), not one event per fix.
+  const orderId = shipmentId.slice(0, -'.g1.s'.length);
+  await new Promise((r) => setTimeout(r, 2500));
+  const trail = h.events().filter((e) => e.key === orderId && e.type === 'ShipmentPosition');
+  expect(trail.length).toBeGreaterThanOrEqual(3);
+  expect(trail.length).toBeLessThanOrEqual(8);
+  expect(trail.at(-1)?.payload).toMatchObject({ shipmentId, courierId, ref: { orderId, groupId: 'g1' } });
 });
 
 it('refuses bad positions: out of range, time going backwards or in the future, too fast, another courier’s shipment', async () => {
