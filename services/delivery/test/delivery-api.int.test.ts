@@ -1,11 +1,16 @@
 // The delivery service's API against the real Kafka, database and inventory: fulfilments created from the orders
 // topic, the store's task steps, pick-up with a code, dispatch to the nearest courier with re-offers on decline and
-// timeout, proof of delivery, cancellation, and bad input. Every step is checked on the published events too.
+// timeout, proof of delivery, cancellation, a group re-routed by orders, and bad input. Every step is checked on the
+// published events too.
+import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { type Fulfilment, ShipmentStatus, TaskStatus, Vehicle } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
+import * as orderEvents from '@o2o/contracts/gen/o2o/orders/v1/events';
+import { GroupStatus } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { decodeFieldViolations } from '@o2o/kit-grpc';
-import { refusal, uniqueName, waitFor } from '@o2o/kit-testing';
-import { type DeliveryHarness, type GroupSpec, PLACES, startDelivery } from './harness';
+import { toCloudEventHeaders } from '@o2o/kit-kafka';
+import { publishTo, refusal, uniqueName, waitFor } from '@o2o/kit-testing';
+import { type DeliveryHarness, type GroupSpec, orderWith, PLACES, startDelivery } from './harness';
 
 let h: DeliveryHarness;
 const OFFER_TIMEOUT_MS = 1500;
@@ -379,6 +384,107 @@ describe('cancellation', () => {
       code: status.FAILED_PRECONDITION,
     });
     await waitFor(() => eventsOf(orderId).find((e) => e.type === 'FulfilmentCancelled'));
+  });
+});
+
+describe('a group re-routed by orders (OrderRerouted)', () => {
+  /** Publishes OrderRerouted as orders would: g1 REROUTED at its location, g2 CONFIRMED at `to`. */
+  async function publishRerouted(orderId: string, from: GroupSpec, to: GroupSpec): Promise<void> {
+    const order = orderWith(orderId, [from, to]);
+    order.groups[0]!.status = GroupStatus.GROUP_STATUS_REROUTED;
+    order.groups[1]!.status = GroupStatus.GROUP_STATUS_CONFIRMED;
+    const value = orderEvents.OrderRerouted.encode({
+      order,
+      fromGroupId: from.id,
+      toGroupId: to.id,
+      reason: 'not accepted in time',
+    }).finish();
+    const headers = toCloudEventHeaders({
+      id: randomUUID(),
+      type: 'o2o.orders.v1.OrderRerouted',
+      source: '/o2o/orders',
+      subject: orderId,
+      time: new Date(),
+    });
+    await publishTo(`${h.prefix}o2o.orders.v1`, [{ key: orderId, headers, value: Buffer.from(value) }]);
+  }
+
+  it('stops the old fulfilment (accepted meanwhile, courier offered) and starts the new one at the new location', async () => {
+    const rider = `${uniqueName('c')}-r`;
+    await courier(rider, near(30), 10);
+    const orderId = uniqueName('o');
+    const from: GroupSpec = { id: 'g1', type: 'HOME_DELIVERY', locationId: PLACES.warehouse.id };
+    const to: GroupSpec = { id: 'g2', type: 'HOME_DELIVERY', locationId: PLACES.storeB.id };
+    await h.confirmOrder(orderId, [from]);
+    const old = await fulfilmentOf(orderId, 'g1');
+    // The warehouse accepts late, just as orders re-routes: a shipment exists and a courier was offered it.
+    const accepted = (await h.client.acceptTask({ fulfilmentId: old.id, locationId: old.locationId, associateId: '' }))
+      .fulfilment!;
+    expect(accepted.shipment?.offer?.courierId).toBe(rider);
+
+    await publishRerouted(orderId, from, to);
+    const moved = await fulfilmentOf(orderId, 'g2');
+    expect(moved).toMatchObject({
+      id: `${orderId}.g2`,
+      groupId: 'g2',
+      locationId: PLACES.storeB.id,
+      items: [{ sku: 'TEA-1', quantity: 2 }],
+    });
+    expect(moved.task?.status).toBe(TaskStatus.TASK_STATUS_OPEN);
+    expect(moved.task?.deadlines?.acceptBy?.getTime()).toBeGreaterThan(Date.now());
+    const stopped = (await h.client.getFulfilment({ fulfilmentId: old.id, orderId: '', groupId: '' })).fulfilment!;
+    expect(stopped.task?.status).toBe(TaskStatus.TASK_STATUS_CANCELLED);
+    expect(stopped.shipment?.status).toBe(ShipmentStatus.SHIPMENT_STATUS_CANCELLED);
+    expect((await h.client.getCourier({ courierId: rider })).courier?.shipmentIds).toEqual([]);
+    const cancelledEvent = await waitFor(() => eventsOf(orderId).find((e) => e.type === 'FulfilmentCancelled'));
+    expect(cancelledEvent.payload).toMatchObject({ ref: { orderId, groupId: 'g1', locationId: PLACES.warehouse.id } });
+
+    // The new location's queue has it; the old one's does not.
+    const queue = async (locationId: string) =>
+      (
+        await h.client.listFulfilments({
+          locationId,
+          taskStatuses: [TaskStatus.TASK_STATUS_OPEN],
+          page: { pageSize: 200, pageToken: '' },
+        })
+      ).fulfilments
+        .filter((f) => f.orderId === orderId)
+        .map((f) => f.groupId);
+    expect(await queue(PLACES.storeB.id)).toEqual(['g2']);
+    expect(await queue(PLACES.warehouse.id)).toEqual([]);
+
+    // Redelivered: nothing new, nothing changed.
+    await publishRerouted(orderId, from, to);
+    await new Promise((r) => setTimeout(r, 1500));
+    const again = (await h.client.getFulfilment({ fulfilmentId: moved.id, orderId: '', groupId: '' })).fulfilment!;
+    expect(again.version).toBe(moved.version);
+    expect(eventsOf(orderId).filter((e) => e.type === 'FulfilmentCancelled')).toHaveLength(1);
+
+    // The new location takes it on: its shipment leaves from there.
+    const taken = (await h.client.acceptTask({ fulfilmentId: moved.id, locationId: PLACES.storeB.id, associateId: '' }))
+      .fulfilment!;
+    expect(taken.task?.status).toBe(TaskStatus.TASK_STATUS_ACCEPTED);
+    expect(taken.shipment?.origin).toEqual(PLACES.storeB.point);
+  });
+
+  it('leaves work already handed over as it is, and still starts the new group', async () => {
+    const rider = `${uniqueName('c')}-h`;
+    await courier(rider, near(10), 10);
+    const orderId = uniqueName('o');
+    const from: GroupSpec = { id: 'g1', type: 'HOME_DELIVERY', locationId: PLACES.warehouse.id };
+    const to: GroupSpec = { id: 'g2', type: 'HOME_DELIVERY', locationId: PLACES.storeA.id };
+    await h.confirmOrder(orderId, [from]);
+    const old = await prepare(await fulfilmentOf(orderId, 'g1'));
+    const shipmentId = old.shipment!.id;
+    await h.client.acceptAssignment({ shipmentId, courierId: rider });
+    await h.client.confirmCollection({ shipmentId, courierId: rider });
+
+    await publishRerouted(orderId, from, to);
+    await fulfilmentOf(orderId, 'g2');
+    const kept = (await h.client.getFulfilment({ fulfilmentId: old.id, orderId: '', groupId: '' })).fulfilment!;
+    expect(kept.task?.status).toBe(TaskStatus.TASK_STATUS_HANDED_OVER);
+    expect(kept.shipment?.status).toBe(ShipmentStatus.SHIPMENT_STATUS_PICKED_UP);
+    expect(eventsOf(orderId).filter((e) => e.type === 'FulfilmentCancelled')).toEqual([]);
   });
 });
 

@@ -131,7 +131,11 @@ it('exports its business and tracking metrics to Prometheus, then stops on SIGTE
   const body = await waitFor(
     async () => {
       const text = await (await fetch(metricsUrl)).text();
-      return /^o2o_delivery_tasks_unaccepted\{[^}]*\} [1-9]/m.test(text) ? text : undefined;
+      // The gauge and the TaskOverdue counter come from different moments of the sweep: wait for both.
+      return /^o2o_delivery_tasks_unaccepted\{[^}]*\} [1-9]/m.test(text) &&
+        /^o2o_delivery_events_total\{[^}]*event="TaskOverdue"[^}]*\} [1-9]/m.test(text)
+        ? text
+        : undefined;
     },
     { what: 'the unaccepted-task gauge', timeoutMs: 10_000 },
   );
@@ -148,7 +152,7 @@ it('exports its business and tracking metrics to Prometheus, then stops on SIGTE
   const health = grpcHealth(sys.addresses.delivery);
   let sigtermAt = 0;
   let notServingAt = 0;
-  const unaryErrors: { code: number; at: number }[] = [];
+  const unaryErrors: { code: status; at: number }[] = [];
   let answered = 0;
   let polling = true;
   const poller = (async () => {

@@ -1,4 +1,5 @@
-// Availability, nearby stock and sourcing plans over real stock in the real database.
+// Availability, nearby stock and sourcing plans (locations the caller excludes among them) over real stock in the
+// real database.
 import { status } from '@grpc/grpc-js';
 import {
   Capability,
@@ -7,6 +8,7 @@ import {
   LocationKind,
   LocationStatus,
 } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
+import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { type Harness, refusal, skuCode, startHarness } from './harness';
 
 let h: Harness;
@@ -100,6 +102,7 @@ it('home delivery prefers one location for the whole order, nearest first, and s
     deliveryPoint: SHOPPER,
     storeLocationId: '',
     maxDistanceM: 0,
+    excludeLocationIds: [],
   };
   const plan = await h.client.planFulfilment(request);
   expect(plan.feasible).toBe(true);
@@ -115,6 +118,40 @@ it('home delivery prefers one location for the whole order, nearest first, and s
   expect(await h.client.planFulfilment(request)).toEqual(plan);
 });
 
+it('never plans at a location the caller excludes, and says why; bad exclusions are refused', async () => {
+  const request = {
+    items: items([tea, 2], [cups, 2]),
+    fulfilmentType: FulfilmentType.FULFILMENT_TYPE_HOME_DELIVERY,
+    deliveryPoint: SHOPPER,
+    storeLocationId: '',
+    maxDistanceM: 0,
+    excludeLocationIds: [JINGAN, 'not-a-location'],
+  };
+  const plan = await h.client.planFulfilment(request);
+  expect(plan.feasible).toBe(true);
+  // Jing'an was nearest with every item; without it the warehouse is the one location that has both.
+  expect(plan.allocations.map((a) => a.locationId)).toEqual([WAREHOUSE]);
+  const why = Object.fromEntries(plan.considered.map((c) => [c.locationId, [c.decision, c.reason]]));
+  expect(why[JINGAN]).toEqual([Decision.DECISION_PASSED_OVER, 'excluded by the caller']);
+  expect(why[WAREHOUSE]).toEqual([Decision.DECISION_CHOSEN, 'nearest location with every item']);
+  expect(why['not-a-location']).toBeUndefined();
+
+  const none = await h.client.planFulfilment({ ...request, excludeLocationIds: [JINGAN, WAREHOUSE] });
+  expect(none.feasible).toBe(false);
+
+  const bad = await refusal(
+    h.client.planFulfilment({
+      ...request,
+      excludeLocationIds: [JINGAN, 'bad id!', ...Array.from({ length: 49 }, (_, i) => `loc-${i}`)],
+    }),
+  );
+  expect(bad.code).toBe(status.INVALID_ARGUMENT);
+  expect(decodeFieldViolations(bad.metadata).map((v) => v.field)).toEqual([
+    'exclude_location_ids',
+    'exclude_location_ids[1]',
+  ]);
+});
+
 it('splits over the fewest locations when no single one has everything', async () => {
   const plan = await h.client.planFulfilment({
     items: items([tea, 5], [cups, 5], [pot, 1]),
@@ -122,6 +159,7 @@ it('splits over the fewest locations when no single one has everything', async (
     deliveryPoint: SHOPPER,
     storeLocationId: '',
     maxDistanceM: 20_000,
+    excludeLocationIds: [],
   });
   expect(plan.feasible).toBe(true);
   expect(plan.allocations.map((a) => a.locationId)).toEqual([JINGAN, DARK]);
@@ -136,6 +174,7 @@ it('ship-from-store uses stores only; pick-up uses the chosen store and reports 
     deliveryPoint: SHOPPER,
     storeLocationId: '',
     maxDistanceM: 0,
+    excludeLocationIds: [],
   });
   expect(ship.feasible).toBe(false);
   expect(ship.unallocated).toEqual(items([pot, 1]));
@@ -147,6 +186,7 @@ it('ship-from-store uses stores only; pick-up uses the chosen store and reports 
     deliveryPoint: undefined,
     storeLocationId: PEOPLE_SQ,
     maxDistanceM: 0,
+    excludeLocationIds: [],
   });
   expect(pickup.feasible).toBe(false);
   expect(pickup.allocations).toEqual([
@@ -160,6 +200,7 @@ it('ship-from-store uses stores only; pick-up uses the chosen store and reports 
     deliveryPoint: undefined,
     storeLocationId: WAREHOUSE,
     maxDistanceM: 0,
+    excludeLocationIds: [],
   });
   expect(warehousePickup.considered).toEqual([
     {
@@ -179,6 +220,7 @@ it('refuses bad planning input', async () => {
       deliveryPoint: undefined,
       storeLocationId: '',
       maxDistanceM: 0,
+      excludeLocationIds: [],
     }),
   );
   expect(noPoint.code).toBe(status.INVALID_ARGUMENT);
@@ -189,6 +231,7 @@ it('refuses bad planning input', async () => {
       deliveryPoint: SHOPPER,
       storeLocationId: '',
       maxDistanceM: 0,
+      excludeLocationIds: [],
     }),
   );
   expect(noType.code).toBe(status.INVALID_ARGUMENT);
@@ -199,6 +242,7 @@ it('refuses bad planning input', async () => {
       deliveryPoint: undefined,
       storeLocationId: 'nowhere',
       maxDistanceM: 0,
+      excludeLocationIds: [],
     }),
   );
   expect(unknownStore.code).toBe(status.NOT_FOUND);

@@ -34,6 +34,8 @@ const schema = z.object({
   RECOVERY_INTERVAL_MS: env.millis().default(1_000),
   /** How long a runner's claim on an order lasts without renewal (a crashed runner's claim lapses after it). */
   TASK_LEASE_MS: env.millis().min(500).default(15_000),
+  /** How many times an order's groups may be re-routed when their location does not accept in time; 0 turns it off. */
+  ORDER_MAX_REROUTES: z.coerce.number().int().min(0).max(10).default(2),
 });
 
 /** The orders service's configuration, parsed once at boot. */

@@ -59,6 +59,7 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
     placementHoldTtlMs: config.PLACEMENT_HOLD_TTL_MS,
     walletPayTtlMs: config.WALLET_PAY_TTL_MS,
     confirmedHoldTtlMs: config.CONFIRMED_HOLD_TTL_MS,
+    maxReroutes: config.ORDER_MAX_REROUTES,
   };
 
   let kick: (orderId: string) => void = () => {};
@@ -78,6 +79,7 @@ export async function start(config: Readonly<OrdersConfig>, options: { logger?: 
       logger.error({ err, orderId }, 'an order task failed unexpectedly; it is retried');
     },
     onPlacementSettled: (order, seconds) => metrics.placementSettled(order, seconds),
+    onReroute: (outcome) => metrics.reroute(outcome),
   };
 
   const prefixed = (name: string) => `${config.KAFKA_TOPIC_PREFIX}${name}`;

@@ -123,6 +123,7 @@ export type OrderEventType =
   | 'OrderPickedUp'
   | 'OrderDelivered'
   | 'OrderDeliveryFailed'
+  | 'OrderRerouted'
   | 'OrderCompleted'
   | 'ReturnRequested'
   | 'OrderRefunded';
@@ -139,6 +140,7 @@ const ORDER_EVENT_CODECS: Record<OrderEventType, Codec<unknown>> = {
   OrderPickedUp: orderEvents.OrderPickedUp,
   OrderDelivered: orderEvents.OrderDelivered,
   OrderDeliveryFailed: orderEvents.OrderDeliveryFailed,
+  OrderRerouted: orderEvents.OrderRerouted,
   OrderCompleted: orderEvents.OrderCompleted,
   ReturnRequested: orderEvents.ReturnRequested,
   OrderRefunded: orderEvents.OrderRefunded,

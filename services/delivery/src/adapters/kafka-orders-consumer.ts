@@ -1,11 +1,12 @@
-// Delivery follows the orders topic: OrderConfirmed creates a fulfilment per group, OrderCancelled stops them.
-// The topic is keyed by order id, so an order's confirmation is handled before its cancellation. Handlers are
-// idempotent (fulfilment ids derive from order and group), so a redelivered event changes nothing.
+// Delivery follows the orders topic: OrderConfirmed creates a fulfilment per group, OrderCancelled stops them,
+// OrderRerouted stops one group's work and starts its replacement's. The topic is keyed by order id, so an order's
+// events are handled in order. Handlers are idempotent (fulfilment ids derive from order and group), so a
+// redelivered event changes nothing.
 import * as orders from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import * as events from '@o2o/contracts/gen/o2o/orders/v1/events';
 import type { IncomingMessage } from '@o2o/kit-kafka';
 import type { Logger } from '@o2o/kit-log';
-import { cancelFulfilments, type ConfirmedOrder, createFulfilments } from '../app/fulfil-order';
+import { cancelFulfilments, type ConfirmedOrder, createFulfilments, rerouteFulfilment } from '../app/fulfil-order';
 import type { Deps } from '../app/ports';
 import { isDeliveryError } from '../domain/errors';
 import type { DeliveryTarget, FulfilmentType } from '../domain/types';
@@ -42,6 +43,19 @@ export function ordersEventHandler(
               order.id,
               order.groups.map((g) => g.id),
             );
+          return;
+        }
+        case 'o2o.orders.v1.OrderRerouted': {
+          const { order, fromGroupId, toGroupId } = events.OrderRerouted.decode(message.value);
+          if (!order) return;
+          const { stopped } = await rerouteFulfilment(deps, confirmedOrder(order), { fromGroupId, toGroupId });
+          if (!stopped) {
+            // Orders re-routed a group whose goods were already handed over here: both now go ahead; say so.
+            logger.warn(
+              { orderId: order.id, fromGroupId, toGroupId },
+              're-routed group was already handed over; its work was not stopped',
+            );
+          }
           return;
         }
         default:

@@ -1,5 +1,6 @@
 // Fulfilments come from the orders service's events: one per group of a confirmed order (in-store carry-out
-// groups are complete at the till and get none), stopped when the order is cancelled.
+// groups are complete at the till and get none), stopped when the order is cancelled, moved when orders re-routes a
+// group its location did not accept in time.
 import { DeliveryError, isDeliveryError } from '../domain/errors';
 import { Fulfilment, fulfilmentIdFor } from '../domain/fulfilment';
 import type { DeliveryTarget, FulfilmentType, Item } from '../domain/types';
@@ -58,14 +59,36 @@ export async function createFulfilments(deps: Deps, order: ConfirmedOrder): Prom
 
 /** Stops the work of a cancelled order's groups (what was already handed over stays as it is). */
 export async function cancelFulfilments(deps: Deps, orderId: string, groupIds: readonly string[]): Promise<void> {
-  for (const groupId of groupIds) {
-    const id = fulfilmentIdFor(orderId, groupId);
-    try {
-      await changeFulfilment(deps, id, (f) => f.cancel(deps.clock.now()));
-    } catch (error) {
-      // A group delivery never fulfilled (carry-out, or rejected before confirmation) has nothing to stop.
-      if (isDeliveryError(error) && error.kind === 'not-found') continue;
-      throw error;
-    }
+  for (const groupId of groupIds) await cancelFulfilment(deps, orderId, groupId);
+}
+
+/**
+ * Orders moved group `fromGroupId` (its location did not accept in time) to the new group `toGroupId` of `order`:
+ * the old work stops as for a cancellation (FulfilmentCancelled, the courier's slot given back), even if the location
+ * accepted meanwhile, unless something was already handed over; the new group's fulfilment is created as at
+ * confirmation. A repeat changes nothing. Answers whether the old work stopped (false: it was handed over).
+ */
+export async function rerouteFulfilment(
+  deps: Deps,
+  order: ConfirmedOrder,
+  move: { fromGroupId: string; toGroupId: string },
+): Promise<{ stopped: boolean }> {
+  const to = order.groups.filter((g) => g.groupId === move.toGroupId);
+  if (to.length === 0) {
+    throw new DeliveryError('invalid-argument', `Order "${order.orderId}" has no group "${move.toGroupId}"`);
+  }
+  const stopped = await cancelFulfilment(deps, order.orderId, move.fromGroupId);
+  await createFulfilments(deps, { ...order, groups: to });
+  return { stopped };
+}
+
+// Stops one group's work; true when it is stopped (or there was none), false when it was already handed over.
+async function cancelFulfilment(deps: Deps, orderId: string, groupId: string): Promise<boolean> {
+  try {
+    return (await changeFulfilment(deps, fulfilmentIdFor(orderId, groupId), (f) => f.cancel(deps.clock.now()))).result;
+  } catch (error) {
+    // A group delivery never fulfilled (carry-out, or rejected before confirmation) has nothing to stop.
+    if (isDeliveryError(error) && error.kind === 'not-found') return true;
+    throw error;
   }
 }

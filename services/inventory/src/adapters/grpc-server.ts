@@ -249,6 +249,7 @@ export function inventoryGrpcService(
         deliveryPoint,
         storeLocationId: req.storeLocationId || undefined,
         maxDistanceM: req.maxDistanceM,
+        excludeLocationIds: req.excludeLocationIds,
       });
       return planToPb(plan);
     }),

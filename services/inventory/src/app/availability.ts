@@ -8,6 +8,8 @@ import type { InventoryDeps } from './ports';
 
 const MAX_ITEMS = 200;
 const MAX_RADIUS_M = 200_000;
+/** At most this many locations may be excluded from a plan. */
+const MAX_EXCLUDED = 50;
 
 export interface SkuAvailability {
   skuCode: string;
@@ -96,6 +98,11 @@ export async function planFulfilmentFor(
   if (!Number.isInteger(request.maxDistanceM) || request.maxDistanceM < 0 || request.maxDistanceM > 5_000_000) {
     v.add('max_distance_m', 'must be 0..5000000');
   }
+  const excluded = request.excludeLocationIds ?? [];
+  if (excluded.length > MAX_EXCLUDED) v.add('exclude_location_ids', `must list at most ${MAX_EXCLUDED} locations`);
+  excluded
+    .slice(0, MAX_EXCLUDED)
+    .forEach((id, i) => checkPattern(v, `exclude_location_ids[${i}]`, id, CODE_PATTERN, 'a location id'));
   v.check();
   const locations = await deps.locations.all();
   if (!needsPoint && !locations.some((l) => l.id === request.storeLocationId)) {

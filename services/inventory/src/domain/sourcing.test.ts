@@ -376,6 +376,53 @@ describe('planFulfilment: pick-up and carry-out', () => {
   });
 });
 
+describe('planFulfilment: locations the caller excludes', () => {
+  const locations = [location('near', 1), location('mid', 3), location('far', 8, { status: 'CLOSED' })];
+  const table = stock({ near: { TEA: 5 }, mid: { TEA: 5 }, far: { TEA: 9 } });
+
+  it('never uses an excluded location, and says so; the next nearest is chosen', () => {
+    const plan = planFulfilment(delivery([['TEA', 2]], { excludeLocationIds: ['near'] }), locations, table);
+    expect(plan.feasible).toBe(true);
+    expect(plan.allocations.map((a) => a.locationId)).toEqual(['mid']);
+    expect(reasons(plan)).toEqual({
+      near: [false, 'excluded by the caller'],
+      mid: [true, 'has every item'],
+      far: [false, 'location is closed'],
+    });
+  });
+
+  it('reports "excluded by the caller" rather than any other reason, and ignores unknown ids', () => {
+    const plan = planFulfilment(delivery([['TEA', 2]], { excludeLocationIds: ['far', 'nowhere'] }), locations, table);
+    expect(reasons(plan).far).toEqual([false, 'excluded by the caller']);
+    expect(plan.considered.map((c) => c.locationId)).toEqual(['near', 'mid', 'far']);
+    expect(plan.allocations.map((a) => a.locationId)).toEqual(['near']);
+  });
+
+  it('is infeasible when only excluded locations have the stock, and never splits onto them', () => {
+    const plan = planFulfilment(delivery([['TEA', 8]], { excludeLocationIds: ['near', 'mid'] }), locations, table);
+    expect(plan.feasible).toBe(false);
+    expect(plan.allocations).toEqual([]);
+    expect(plan.unallocated).toEqual([{ skuCode: 'TEA', quantity: 8 }]);
+    const split = planFulfilment(delivery([['TEA', 8]], { excludeLocationIds: ['mid'] }), locations, table);
+    expect(split.allocations.map((a) => a.locationId)).toEqual(['near']);
+    expect(split.unallocated).toEqual([{ skuCode: 'TEA', quantity: 3 }]);
+  });
+
+  it('excludes the pick-up store itself, and ignores exclusions of locations a pick-up never looks at', () => {
+    const pickup = (excludeLocationIds: string[]): PlanRequest => ({
+      items: [{ skuCode: 'TEA', quantity: 1 }],
+      type: 'STORE_PICKUP',
+      storeLocationId: 'near',
+      maxDistanceM: 0,
+      excludeLocationIds,
+    });
+    const excluded = planFulfilment(pickup(['near']), locations, table);
+    expect(excluded.feasible).toBe(false);
+    expect(reasons(excluded)).toEqual({ near: [false, 'excluded by the caller'] });
+    expect(planFulfilment(pickup(['mid']), locations, table).feasible).toBe(true);
+  });
+});
+
 describe('planFulfilment: determinism', () => {
   const locations = [
     location('a', 2),

@@ -18,7 +18,12 @@ export interface PlanRequest {
   storeLocationId?: string;
   /** 0: no limit. */
   maxDistanceM: number;
+  /** Locations the caller rules out (e.g. where a re-routed group was); each is reported "excluded by the caller". */
+  excludeLocationIds?: readonly string[];
 }
+
+/** The reason a location the caller ruled out is passed over. */
+export const EXCLUDED_BY_CALLER = 'excluded by the caller';
 
 export interface Allocation {
   locationId: string;
@@ -53,7 +58,8 @@ interface Candidate {
 /**
  * Chooses where `request.items` come from. Prefers one location for everything (the nearest that can), else the
  * fewest locations: each round takes the location that covers the most remaining units (ties: more items, nearer,
- * smaller id). Every location looked at is reported with the reason it was chosen or passed over. Pure and
+ * smaller id). Locations the caller excluded are never used. Every location looked at is reported with the reason it
+ * was chosen or passed over. Pure and
  * deterministic: the same locations and stock give the same plan.
  */
 export function planFulfilment(request: PlanRequest, locations: Location[], stockAt: StockAt): Plan {
@@ -61,6 +67,7 @@ export function planFulfilment(request: PlanRequest, locations: Location[], stoc
   const pass = (c: { location: Location; distanceM: number }, reason: string) =>
     considered.set(c.location.id, { locationId: c.location.id, chosen: false, reason, distanceM: c.distanceM });
 
+  const excluded = new Set(request.excludeLocationIds ?? []);
   const candidates: Candidate[] = [];
   for (const location of sortedById(locations)) {
     const distanceM = request.deliveryPoint ? distanceMetres(request.deliveryPoint, location.point) : 0;
@@ -71,7 +78,8 @@ export function planFulfilment(request: PlanRequest, locations: Location[], stoc
     const c = { location, distanceM, sameDay };
     const refusal = eligibility(request, c);
     if (refusal === 'skip') continue;
-    if (refusal) pass(c, refusal);
+    if (excluded.has(location.id)) pass(c, EXCLUDED_BY_CALLER);
+    else if (refusal) pass(c, refusal);
     else candidates.push(c);
   }
   candidates.sort((a, b) => a.distanceM - b.distanceM || compareIds(a.location.id, b.location.id));

@@ -55,6 +55,15 @@ function encode({ event, order: state }: RecordedEvent): Buffer {
       return Buffer.from(
         events.OrderDeliveryFailed.encode({ order, groupId: event.groupId, reason: event.reason }).finish(),
       );
+    case 'OrderRerouted':
+      return Buffer.from(
+        events.OrderRerouted.encode({
+          order,
+          fromGroupId: event.fromGroupId,
+          toGroupId: event.toGroupId,
+          reason: event.reason,
+        }).finish(),
+      );
     case 'OrderCompleted':
       return Buffer.from(events.OrderCompleted.encode({ order }).finish());
     case 'ReturnRequested':

@@ -52,6 +52,7 @@ export function inventoryClient(options: DownstreamOptions): InventoryPort & { c
             deliveryPoint: query.deliveryPoint,
             storeLocationId: query.storeLocationId ?? '',
             maxDistanceM: 0,
+            excludeLocationIds: query.excludeLocationIds ?? [],
           },
           call,
         );

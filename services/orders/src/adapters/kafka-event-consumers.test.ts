@@ -15,6 +15,7 @@ const policy: OrderPolicy = {
   placementHoldTtlMs: 15 * 60_000,
   walletPayTtlMs: 10 * 60_000,
   confirmedHoldTtlMs: 72 * 3_600_000,
+  maxReroutes: 2,
 };
 const ref = { orderId: 'o-1', groupId: 'g1', locationId: 'store-7' };
 

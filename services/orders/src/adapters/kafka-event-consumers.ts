@@ -1,8 +1,9 @@
 // The orders service follows payments (wallet paid or expired, late authorisations) and delivery (the groups'
-// progress, expired pick-ups, overdue tasks). Both topics are keyed by order id, so one order's events arrive in
-// order. Handlers are idempotent by state (a repeat changes nothing); a refusal by the lifecycle is logged and
-// skipped, never retried forever. Other event types (shipments, couriers, positions, FulfilmentCancelled: the echo
-// of a cancellation orders made) are not this service's concern and are skipped silently.
+// progress, expired pick-ups, overdue tasks that lead to re-routes). Both topics are keyed by order id, so one
+// order's events arrive in order. Handlers are idempotent by state (a repeat changes nothing); a refusal by the
+// lifecycle (a late event for a re-routed group, say) is logged and skipped, never retried forever. Other event types
+// (shipments, couriers, positions, FulfilmentCancelled: the echo of a cancellation or re-route orders made) are not
+// this service's concern and are skipped silently.
 import { TaskStage } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
 import * as delivery from '@o2o/contracts/gen/o2o/delivery/v1/events';
 import * as payments from '@o2o/contracts/gen/o2o/payments/v1/events';
@@ -53,8 +54,8 @@ export function deliveryEventHandler(
   const apply = async (event: DeliveryEvent): Promise<void> => {
     if (event.kind === 'step') return onFulfilmentEvent(deps, event);
     hooks.onOverdue?.(event.stage);
-    // Only a task nobody accepted concerns the order (it may be re-routed one day); late picking or packing is
-    // counted, not recorded.
+    // Only a task nobody accepted concerns the order (its group may be re-routed to another location); late
+    // picking or packing is counted, not recorded.
     if (event.stage === 'ACCEPT') await onTaskOverdue(deps, event);
   };
   return eventHandler(readDelivery, apply, logger, hooks.onRefused);

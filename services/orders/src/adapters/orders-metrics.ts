@@ -1,5 +1,5 @@
 // Orders' business metrics: transitions by channel and event, how long placements take, events refused by the
-// lifecycle, delivery tasks past a deadline, and the task backlog an operator alerts on (stuck sagas, compensations
+// lifecycle, delivery tasks past a deadline and the re-routes they lead to, and the task backlog an operator alerts on (stuck sagas, compensations
 // not carried out).
 import type { Connection } from '@o2o/kit-mongo';
 import { serviceMeter, startPolledGauges } from '@o2o/kit-telemetry';
@@ -23,6 +23,12 @@ export const EVENTS_REFUSED = 'o2o.orders.events.refused';
 export const TASK_ERRORS = 'o2o.orders.task.errors';
 /** Delivery tasks past a deadline as delivery announced them (TaskOverdue), by `stage`: ACCEPT, PICK, PACK (counter). */
 export const FULFILMENT_OVERDUE = 'o2o.orders.fulfilment.overdue';
+/**
+ * Re-routes of groups nobody accepted, by `outcome`: rerouted, no_location (no single other location could take it),
+ * not_allowed (a pick-up group, re-routing off, the order's limit reached), discarded (accepted or cancelled
+ * meanwhile) (counter).
+ */
+export const REROUTED = 'o2o.orders.rerouted';
 
 /** Orders' metrics: a counting repository wrapper, placement timing and the backlog gauges. */
 export function ordersMetrics() {
@@ -47,6 +53,10 @@ export function ordersMetrics() {
   const overdue = meter.createCounter(FULFILMENT_OVERDUE, {
     description: 'Delivery tasks past their accept, pick or pack deadline (TaskOverdue), by stage',
     unit: '{task}',
+  });
+  const rerouted = meter.createCounter(REROUTED, {
+    description: 'Re-routes of fulfilment groups nobody accepted in time, by outcome',
+    unit: '{group}',
   });
 
   return {
@@ -89,6 +99,9 @@ export function ordersMetrics() {
     },
     fulfilmentOverdue(stage: string): void {
       overdue.add(1, { stage });
+    },
+    reroute(outcome: string): void {
+      rerouted.add(1, { outcome });
     },
     /** The backlog gauges, counted when metrics are collected. */
     startBacklogGauges(connection: Connection, options: { maxAgeMs: number }): { stop(): void } {

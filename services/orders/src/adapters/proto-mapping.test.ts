@@ -494,4 +494,34 @@ describe('ordersEventEncoder', () => {
     });
     expect(refunded!.id).not.toBe(failed!.id);
   });
+
+  it('encodes OrderRerouted with both group ids and the reason; a re-routed group is GROUP_STATUS_REROUTED', () => {
+    const base = orderState();
+    const g1 = base.groups[0]!;
+    const state = {
+      ...base,
+      groups: [
+        { ...g1, status: 'REROUTED' as const, rerouteTo: 'g2' },
+        { ...g1, id: 'g2', locationId: 'store-9', holdId: 'ord-1.g2', status: 'CONFIRMED' as const, replaces: 'g1' },
+      ],
+    };
+    const [rerouted] = ordersEventEncoder('t.o2o.orders.v1')([
+      {
+        event: { type: 'OrderRerouted', fromGroupId: 'g1', toGroupId: 'g2', reason: 'not accepted in time' },
+        order: state,
+      },
+    ]);
+    expect(rerouted!.type).toBe('o2o.orders.v1.OrderRerouted');
+    const decoded = events.OrderRerouted.decode(rerouted!.payload);
+    expect(decoded).toEqual({
+      order: orderToPb(state),
+      fromGroupId: 'g1',
+      toGroupId: 'g2',
+      reason: 'not accepted in time',
+    });
+    expect(decoded.order?.groups.map((g) => [g.id, g.status, g.locationId])).toEqual([
+      ['g1', pb.GroupStatus.GROUP_STATUS_REROUTED, g1.locationId],
+      ['g2', pb.GroupStatus.GROUP_STATUS_CONFIRMED, 'store-9'],
+    ]);
+  });
 });

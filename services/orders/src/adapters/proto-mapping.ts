@@ -74,6 +74,7 @@ const GROUP_STATUS_TO_PB: Record<GroupStatus, pb.GroupStatus> = {
   HANDED_OVER: pb.GroupStatus.GROUP_STATUS_HANDED_OVER,
   CANCELLED: pb.GroupStatus.GROUP_STATUS_CANCELLED,
   DELIVERY_FAILED: pb.GroupStatus.GROUP_STATUS_DELIVERY_FAILED,
+  REROUTED: pb.GroupStatus.GROUP_STATUS_REROUTED,
 };
 // The wire has no RECEIVED (goods arrived, restock and refund still being carried out): clients see REQUESTED until
 // REFUNDED, with `settling` true meanwhile. So this table is not inverted; nothing reads a return status back.

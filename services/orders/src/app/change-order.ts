@@ -106,7 +106,8 @@ export async function onFulfilmentEvent(
 
 /**
  * Delivery says a group's task was not accepted by its deadline: recorded on the order's timeline once (no status
- * change, no event). The order does not re-route the group yet. Unknown orders and groups are NOT_FOUND (refused).
+ * change, no event), and a delivery group still waiting is re-routed to another location by a REROUTE task run in
+ * the background (see Order.taskOverdue for the rules). Unknown orders and groups are NOT_FOUND (refused).
  */
 export async function onTaskOverdue(
   deps: Deps,
@@ -115,10 +116,13 @@ export async function onTaskOverdue(
   if (!(await deps.orders.get(event.orderId))) {
     throw new OrderError('not-found', `Order "${event.orderId}" does not exist`);
   }
-  await deps.orders.update(event.orderId, (order) => ({
-    events: order.taskOverdue(event.groupId, { taskId: event.taskId, deadline: event.deadline }, deps.clock.now()),
-    result: undefined,
-  }));
+  const { state, result: reroutes } = await deps.orders.update(event.orderId, (order) => {
+    const overdue = { taskId: event.taskId, deadline: event.deadline };
+    const events = order.taskOverdue(event.groupId, overdue, deps.clock.now(), deps.policy);
+    return { events, result: order.takeRerouteOutcomes() };
+  });
+  for (const outcome of reroutes) deps.onReroute?.(outcome);
+  if (state.tasks.length > 0) kickTasks(deps, state.id);
 }
 
 /** Runs the queued tasks a little while inline so the answer shows them done when they are quick. */

@@ -1,5 +1,6 @@
 // Carries out one task against the service that owns the work. Every call is idempotent by a key derived from
 // the order id, so running a task again after a crash (or in two runners at once) has the effect of running it once.
+import { locationsTried } from '../domain/reroute';
 import type { OrderState, Task, TaskOutcome } from '../domain/types';
 import type { Deps, PlacementSecrets } from './ports';
 
@@ -46,7 +47,7 @@ export async function executeTask(
     case 'COMMIT_HOLD':
       return deps.inventory.commit(groupOf(order, task.groupId).holdId);
     case 'RELEASE_HOLD':
-      return deps.inventory.release(groupOf(order, task.groupId).holdId, task.reason);
+      return deps.inventory.release(task.holdId ?? groupOf(order, task.groupId).holdId, task.reason);
     case 'VOID_PAYMENTS':
       return deps.payments.voidAll(order.id, task.reason);
     case 'CAPTURE': {
@@ -76,7 +77,34 @@ export async function executeTask(
         if (outcome.kind !== 'done') return outcome;
       }
       return { kind: 'done' };
+    case 'REROUTE':
+      return reroute(deps, order, task);
   }
+}
+
+/**
+ * A re-route's two runs: without a target, a plan for the group's items of the same type and delivery point that
+ * excludes every location the group (and those it replaced) was at; with one, the hold there. The hold id is
+ * `<order>.<new group>` and its lines come from the stored target, so a retry never holds twice.
+ */
+async function reroute(deps: Deps, order: OrderState, task: Extract<Task, { kind: 'REROUTE' }>): Promise<TaskOutcome> {
+  const group = groupOf(order, task.groupId);
+  const target = task.target;
+  if (!target) {
+    const query: Parameters<Deps['inventory']['plan']>[0] = {
+      items: group.items.map((i) => ({ ...i })),
+      type: group.type,
+      excludeLocationIds: locationsTried(order, group.id),
+    };
+    if (order.fulfilment.delivery) query.deliveryPoint = order.fulfilment.delivery.point;
+    return deps.inventory.plan(query);
+  }
+  return deps.inventory.reserve({
+    holdId: `${order.id}.${task.toGroupId}`,
+    ownerId: order.id,
+    lines: target.items.map((i) => ({ skuCode: i.skuCode, locationId: target.locationId, quantity: i.quantity })),
+    expiresAt: target.expiresAt,
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 // What the use cases need from the outside world. Adapters implement these; unit tests use in-memory fakes.
 import type { Order, OrderPolicy } from '../domain/order';
+import type { RerouteOutcome } from '../domain/reroute';
 import type {
   Allocation,
   FulfilmentType,
@@ -46,6 +47,8 @@ export interface PlanQuery {
   deliveryPoint?: GeoPoint;
   /** STORE_PICKUP: the pick-up store; IN_STORE_CARRY_OUT: the store of sale. */
   storeLocationId?: string;
+  /** Locations the plan must not use (a re-route: where the group already was). */
+  excludeLocationIds?: string[];
 }
 
 export interface HoldRequest {
@@ -202,4 +205,6 @@ export interface Deps {
   onTaskError(orderId: string, error: unknown): void;
   /** Observes finished placements (metrics): how long from placing to the status reached. */
   onPlacementSettled?(order: OrderState, seconds: number): void;
+  /** Observes how re-routes of groups nobody accepted ended (metrics). */
+  onReroute?(outcome: RerouteOutcome): void;
 }

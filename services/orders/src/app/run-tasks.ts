@@ -77,15 +77,19 @@ async function runClaimed(
       }
       const outcome = await executeSafely(deps, state, task, options.secrets);
       const before: OrderState = state;
-      const { state: after, result: events } = await deps.orders.update(
+      const {
+        state: after,
+        result: { events, reroutes },
+      } = await deps.orders.update(
         orderId,
         (order: Order) => {
           const events = order.completeTask(task.id, outcome, deps.clock.now(), deps.policy);
-          return { events, result: events };
+          return { events, result: { events, reroutes: order.takeRerouteOutcomes() } };
         },
         before,
       );
       if (events.length > 0) deps.afterWrite(orderId);
+      for (const rerouted of reroutes) deps.onReroute?.(rerouted);
       if (before.status === 'PENDING' && after.status !== 'PENDING') {
         deps.onPlacementSettled?.(after, (deps.clock.now().getTime() - after.createdAt.getTime()) / 1000);
       }

@@ -24,6 +24,7 @@ import type {
   LocationInfo,
   OrderRepository,
   PaymentsPort,
+  PlanQuery,
   Retry,
 } from './ports';
 import { getOrder, getTimeline, listOrders } from './queries';
@@ -35,6 +36,7 @@ const policy: OrderPolicy = {
   placementHoldTtlMs: 15 * 60_000,
   walletPayTtlMs: 10 * 60_000,
   confirmedHoldTtlMs: 72 * 3_600_000,
+  maxReroutes: 2,
 };
 const VISA = '4242424242424242';
 const PRICES: Record<string, number> = { A: 1000, B: 250 };
@@ -182,22 +184,26 @@ function fakeInventory() {
     calls: string[];
     holds: typeof holds;
     restocked: typeof restocked;
+    plans: PlanQuery[];
     mode: Record<'plan' | 'reserve' | 'other', Mode>;
-    plan: (items: ItemQuantity[]) => Allocation[];
+    plan: (items: ItemQuantity[], query: PlanQuery) => Allocation[];
     port: InventoryPort;
   } = {
     calls,
     holds,
     restocked,
+    plans: [],
     mode: { plan: 'ok', reserve: 'ok', other: 'ok' },
     /** How the plan splits the items: by default everything from wh-1. */
     plan: (items: ItemQuantity[]): Allocation[] => [{ locationId: 'wh-1', items, distanceM: 800, sameDay: true }],
     port: {
       async plan(query) {
-        calls.push('plan');
+        const excluded = query.excludeLocationIds ?? [];
+        calls.push(excluded.length > 0 ? `plan excluding ${excluded.join(' ')}` : 'plan');
+        fake.plans.push(query);
         if (fake.mode.plan === 'down') return down;
         if (fake.mode.plan === 'refuse') return { kind: 'refused', reason: 'no location has SKU "A"' };
-        return { kind: 'planned', allocations: fake.plan(query.items) };
+        return { kind: 'planned', allocations: fake.plan(query.items, query) };
       },
       async reserve(request) {
         calls.push(`reserve ${request.holdId}`);
@@ -881,12 +887,15 @@ describe('order commands and events', () => {
     expect(await getOrder(pickup.deps, 'o-1')).toEqual(before);
   });
 
-  it('an overdue task is recorded on the timeline once, with no event; unknown orders are NOT_FOUND', async () => {
-    const { deps, memory } = await confirmed();
+  it('an overdue pick-up task is recorded on the timeline once, with no event; unknown orders are NOT_FOUND', async () => {
+    const { deps, memory } = await confirmed(pickupOrder());
     const published = memory.published.length;
+    const outcomes: string[] = [];
+    deps.onReroute = (outcome) => outcomes.push(outcome);
     const overdue = { orderId: 'o-1', groupId: 'g2', taskId: 'task-9', deadline: new Date(t0.getTime() + 60_000) };
     await onTaskOverdue(deps, overdue);
     await onTaskOverdue(deps, overdue);
+    await idle(memory);
     const timeline = await getTimeline(deps, 'o-1');
     const noted = timeline.filter((e) => e.cause.startsWith('delivery: task task-9'));
     expect(noted).toMatchObject([
@@ -896,8 +905,12 @@ describe('order commands and events', () => {
         cause: 'delivery: task task-9 not accepted at store-7 by 2026-11-22T12:01:00.000Z',
       },
     ]);
-    expect((await getOrder(deps, 'o-1')).status).toBe('CONFIRMED');
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('CONFIRMED');
+    expect(order.tasks).toEqual([]);
     expect(memory.published).toHaveLength(published);
+    // A pick-up stays at the shopper's store: counted once as not allowed.
+    expect(outcomes).toEqual(['not_allowed']);
     expect(await kindOf(onTaskOverdue(deps, { ...overdue, orderId: 'o-9' }))).toBe('not-found');
     expect(await kindOf(onTaskOverdue(deps, { ...overdue, groupId: 'g9' }))).toBe('not-found');
   });
@@ -913,5 +926,189 @@ describe('order commands and events', () => {
     const order = await getOrder(deps, 'o-1');
     expect(order.groups.map((g) => g.status)).toEqual(['IN_FULFILLMENT', 'IN_FULFILLMENT']);
     expect(memory.published.filter((e) => e.type === 'OrderInFulfillment')).toHaveLength(2);
+  });
+});
+
+describe('re-routing a group nobody accepted', () => {
+  const overdue = { orderId: 'o-1', groupId: 'g1', taskId: 'o-1.g1', deadline: new Date(t0.getTime() + 300_000) };
+  /** wh-1 for the placement; afterwards store-3 has everything, unless the test says otherwise. */
+  const elsewhere = (items: ItemQuantity[], query: PlanQuery): Allocation[] =>
+    query.excludeLocationIds?.length
+      ? [{ locationId: 'store-3', items, distanceM: 1500, sameDay: true }]
+      : [{ locationId: 'wh-1', items, distanceM: 800, sameDay: true }];
+
+  async function confirmedAtWarehouse() {
+    const ctx = setup();
+    ctx.inventory.plan = elsewhere;
+    const outcomes: string[] = [];
+    ctx.deps.onReroute = (outcome) => outcomes.push(outcome);
+    const order = await drive(placeOrder(ctx.deps, cardOrder()));
+    expect(order.groups.map((g) => [g.id, g.locationId])).toEqual([['g1', 'wh-1']]);
+    return { ...ctx, outcomes };
+  }
+
+  it('plans elsewhere, holds there, then moves the group; the old hold is released, money untouched', async () => {
+    const { deps, memory, inventory, payments, outcomes, taskErrors } = await confirmedAtWarehouse();
+    const published = memory.published.length;
+    await onTaskOverdue(deps, overdue);
+    await idle(memory);
+    // Redelivered: nothing more (no second plan, hold or event).
+    await onTaskOverdue(deps, overdue);
+    await idle(memory);
+
+    expect(inventory.calls.slice(-3)).toEqual(['plan excluding wh-1', 'reserve o-1.g2', 'release o-1.g1']);
+    expect(inventory.plans.at(-1)).toEqual({
+      items: [
+        { skuCode: 'A', quantity: 2 },
+        { skuCode: 'B', quantity: 3 },
+      ],
+      type: 'HOME_DELIVERY',
+      deliveryPoint: { latitude: 31.2, longitude: 121.5 },
+      excludeLocationIds: ['wh-1'],
+    });
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
+    expect(inventory.holds.get('o-1.g2')).toEqual({
+      lines: [
+        { skuCode: 'A', locationId: 'store-3', quantity: 2 },
+        { skuCode: 'B', locationId: 'store-3', quantity: 3 },
+      ],
+      state: 'HELD',
+    });
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('CONFIRMED');
+    expect(order.tasks).toEqual([]);
+    expect(order.groups.map((g) => [g.id, g.status, g.locationId, g.holdId, g.amount.amountMinor])).toEqual([
+      ['g1', 'REROUTED', 'wh-1', 'o-1.g1', 2750],
+      ['g2', 'CONFIRMED', 'store-3', 'o-1.g2', 2750],
+    ]);
+    expect(memory.published.slice(published)).toEqual([
+      { type: 'OrderRerouted', fromGroupId: 'g1', toGroupId: 'g2', reason: 'not accepted in time' },
+    ]);
+    expect((await getTimeline(deps, 'o-1')).map((e) => e.cause)).toContain(
+      'rerouted g1 from wh-1 to store-3: not accepted in time',
+    );
+    expect(order.payment).toMatchObject({ authorizedMinor: 2750, capturedMinor: 0, refundedMinor: 0 });
+    expect(payments.calls).toEqual(['authorize o-1:authorize']);
+    expect(outcomes).toEqual(['rerouted']);
+    expect(taskErrors).toEqual([]);
+
+    // The new group goes on: a late acceptance of g1 is refused; g2's dispatch captures the whole amount once.
+    expect(await kindOf(onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'ACCEPTED' }))).toBe(
+      'failed-precondition',
+    );
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g2', step: 'ACCEPTED' });
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g2', step: 'OUT_FOR_DELIVERY' });
+    await idle(memory);
+    await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g2', step: 'DELIVERED' });
+    await idle(memory);
+    const done = await getOrder(deps, 'o-1');
+    expect(done.status).toBe('COMPLETED');
+    expect([...payments.captures.entries()]).toEqual([['o-1:capture:g2', 2750]]);
+    expect(inventory.holds.get('o-1.g2')?.state).toBe('COMMITTED');
+  });
+
+  it('no single other location has everything: noted, the group stays, nothing held; no retry', async () => {
+    const { deps, memory, inventory, outcomes } = await confirmedAtWarehouse();
+    inventory.plan = (items, query) =>
+      query.excludeLocationIds?.length
+        ? [
+            { locationId: 'store-3', items: items.slice(0, 1), distanceM: 1500, sameDay: true },
+            { locationId: 'store-7', items: items.slice(1), distanceM: 2500, sameDay: true },
+          ]
+        : [{ locationId: 'wh-1', items, distanceM: 800, sameDay: true }];
+    await onTaskOverdue(deps, overdue);
+    await idle(memory);
+    let order = await getOrder(deps, 'o-1');
+    expect(order.groups.map((g) => [g.id, g.status])).toEqual([['g1', 'CONFIRMED']]);
+    expect(order.tasks).toEqual([]);
+    expect((await getTimeline(deps, 'o-1')).at(-1)?.cause).toBe(
+      'cannot re-route g1: no single location has every item (the plan needs store-3, store-7)',
+    );
+    expect(inventory.calls.filter((c) => c.startsWith('reserve'))).toEqual(['reserve o-1.g1']);
+
+    // Infeasible outright (inventory refuses the plan): the same, once.
+    const other = await confirmedAtWarehouse();
+    other.inventory.mode.plan = 'refuse';
+    await onTaskOverdue(other.deps, overdue);
+    await idle(other.memory);
+    order = await getOrder(other.deps, 'o-1');
+    expect(order.groups.map((g) => g.status)).toEqual(['CONFIRMED']);
+    expect((await getTimeline(other.deps, 'o-1')).at(-1)?.cause).toBe('cannot re-route g1: no location has SKU "A"');
+    expect([...outcomes, ...other.outcomes]).toEqual(['no_location', 'no_location']);
+  });
+
+  it('inventory refuses the new hold (stock went meanwhile): noted, the group stays at its location', async () => {
+    const { deps, memory, inventory, outcomes } = await confirmedAtWarehouse();
+    inventory.mode.reserve = 'refuse';
+    await onTaskOverdue(deps, overdue);
+    await idle(memory);
+    const order = await getOrder(deps, 'o-1');
+    expect(order.groups.map((g) => [g.id, g.status, g.locationId])).toEqual([['g1', 'CONFIRMED', 'wh-1']]);
+    expect(order.tasks).toEqual([]);
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('HELD');
+    expect(inventory.holds.has('o-1.g2')).toBe(false);
+    expect((await getTimeline(deps, 'o-1')).at(-1)?.cause).toBe(
+      'cannot re-route g1: SKU "A" at wh-1: 2 requested, 0 available',
+    );
+    expect(outcomes).toEqual(['no_location']);
+  });
+
+  it('inventory down: the task waits and retries the same hold; recovery finishes the re-route', async () => {
+    const { deps, memory, inventory } = await confirmedAtWarehouse();
+    inventory.mode.reserve = 'down';
+    await onTaskOverdue(deps, overdue);
+    await idle(memory);
+    let order = await getOrder(deps, 'o-1');
+    expect(order.tasks).toMatchObject([{ kind: 'REROUTE', target: { locationId: 'store-3' } }]);
+    inventory.mode.reserve = 'ok';
+    await jest.advanceTimersByTimeAsync(31_000);
+    await drive(recoverDue(deps, 10));
+    await idle(memory);
+    order = await getOrder(deps, 'o-1');
+    expect(order.groups.map((g) => g.status)).toEqual(['REROUTED', 'CONFIRMED']);
+    // One plan however often the hold was tried; every try held o-1.g2 at the same place.
+    expect(inventory.calls.filter((c) => c.startsWith('plan excluding'))).toHaveLength(1);
+    expect(new Set(inventory.calls.filter((c) => c.startsWith('reserve o-1.g2'))).size).toBe(1);
+  });
+
+  it('accepted while the re-route ran: the outcome is discarded and the new hold released', async () => {
+    const { deps, memory, inventory, outcomes } = await confirmedAtWarehouse();
+    const reserve = inventory.port.reserve.bind(inventory.port);
+    inventory.port.reserve = async (request) => {
+      const held = await reserve(request);
+      // The location accepts just as the new hold is made.
+      if (request.holdId === 'o-1.g2') {
+        await onFulfilmentEvent(deps, { orderId: 'o-1', groupId: 'g1', step: 'ACCEPTED' });
+      }
+      return held;
+    };
+    await onTaskOverdue(deps, overdue);
+    await idle(memory);
+    const order = await getOrder(deps, 'o-1');
+    expect(order.groups.map((g) => [g.id, g.status])).toEqual([['g1', 'IN_FULFILLMENT']]);
+    expect(order.tasks).toEqual([]);
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('HELD');
+    expect(inventory.holds.get('o-1.g2')?.state).toBe('RELEASED');
+    expect(memory.published.map((e) => e.type)).not.toContain('OrderRerouted');
+    expect(outcomes).toEqual(['discarded']);
+  });
+
+  it('cancelled while the re-route ran: every hold released, the payment voided, no re-route', async () => {
+    const { deps, memory, inventory, payments } = await confirmedAtWarehouse();
+    const plan = inventory.port.plan.bind(inventory.port);
+    inventory.port.plan = async (query) => {
+      const answer = await plan(query);
+      if (query.excludeLocationIds?.length) await cancelOrder(deps, { orderId: 'o-1', reason: 'changed my mind' });
+      return answer;
+    };
+    await onTaskOverdue(deps, overdue);
+    await idle(memory);
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('CANCELLED');
+    expect(order.groups.map((g) => g.status)).toEqual(['CANCELLED']);
+    expect(order.tasks).toEqual([]);
+    expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
+    expect(inventory.holds.has('o-1.g2')).toBe(false);
+    expect(payments.voided).toEqual(['o-1']);
   });
 });

@@ -337,6 +337,7 @@ async function main(): Promise<void> {
           deliveryPoint: SAMPLE_DELIVERY_POINT,
           storeLocationId: '',
           maxDistanceM: 0,
+          excludeLocationIds: [],
         },
         CALL,
       );

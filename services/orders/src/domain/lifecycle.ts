@@ -44,6 +44,7 @@ export const GROUP_TRANSITIONS: Readonly<Record<GroupStatus, readonly GroupStatu
     'DELIVERED',
     'HANDED_OVER',
     'CANCELLED',
+    'REROUTED',
   ],
   IN_FULFILLMENT: ['READY_FOR_PICKUP', 'OUT_FOR_DELIVERY', 'PICKED_UP', 'DELIVERED', 'CANCELLED'],
   READY_FOR_PICKUP: ['PICKED_UP', 'CANCELLED'],
@@ -53,12 +54,13 @@ export const GROUP_TRANSITIONS: Readonly<Record<GroupStatus, readonly GroupStatu
   HANDED_OVER: [],
   CANCELLED: [],
   DELIVERY_FAILED: [],
+  REROUTED: [],
 };
 
 /** Which group statuses each fulfilment type can reach at all. */
 const STATUSES_BY_TYPE: Readonly<Record<FulfilmentType, ReadonlySet<GroupStatus>>> = {
-  HOME_DELIVERY: new Set(['IN_FULFILLMENT', 'OUT_FOR_DELIVERY', 'DELIVERED', 'DELIVERY_FAILED']),
-  SHIP_FROM_STORE: new Set(['IN_FULFILLMENT', 'OUT_FOR_DELIVERY', 'DELIVERED', 'DELIVERY_FAILED']),
+  HOME_DELIVERY: new Set(['IN_FULFILLMENT', 'OUT_FOR_DELIVERY', 'DELIVERED', 'DELIVERY_FAILED', 'REROUTED']),
+  SHIP_FROM_STORE: new Set(['IN_FULFILLMENT', 'OUT_FOR_DELIVERY', 'DELIVERED', 'DELIVERY_FAILED', 'REROUTED']),
   STORE_PICKUP: new Set(['IN_FULFILLMENT', 'READY_FOR_PICKUP', 'PICKED_UP']),
   IN_STORE_CARRY_OUT: new Set(['HANDED_OVER']),
 };
@@ -72,8 +74,13 @@ export const DISPATCHED: ReadonlySet<GroupStatus> = new Set([
 ]);
 /** Group statuses in which the customer has the goods. */
 export const FULFILLED: ReadonlySet<GroupStatus> = new Set(['PICKED_UP', 'DELIVERED', 'HANDED_OVER']);
-/** Group statuses that no longer take part in the order. */
+/** Group statuses of groups dropped from the order: the customer never gets their goods, so they are not paid for. */
 export const DROPPED: ReadonlySet<GroupStatus> = new Set(['CANCELLED', 'DELIVERY_FAILED']);
+/**
+ * Group statuses that no longer take part in the order: dropped, or re-routed (REROUTED: its items and amount moved
+ * to the group that replaced it, so it is not dropped for money: nothing is voided or refunded for it).
+ */
+export const INACTIVE: ReadonlySet<GroupStatus> = new Set([...DROPPED, 'REROUTED']);
 
 /** True when a group of `type` may move from `from` to `to`. */
 export function groupMayMove(type: FulfilmentType, from: GroupStatus, to: GroupStatus): boolean {
@@ -91,12 +98,13 @@ export function assertOrderTransition(id: string, from: OrderStatus, to: OrderSt
 }
 
 /**
- * The order's status from its groups, once confirmed: all groups alike → their status; some past CONFIRMED →
- * IN_FULFILLMENT; every kept group with the customer and nothing left to capture → COMPLETED; every group dropped →
- * CANCELLED. `capturePending` is whether money for a handed-over group is still being captured.
+ * The order's status from its groups, once confirmed (re-routed groups left out: their successors count): all groups
+ * alike → their status; some past CONFIRMED → IN_FULFILLMENT; every kept group with the customer and nothing left to
+ * capture → COMPLETED; every group dropped → CANCELLED. `capturePending` is whether money for a handed-over group is
+ * still being captured.
  */
 export function statusFromGroups(groups: readonly { status: GroupStatus }[], capturePending: boolean): OrderStatus {
-  const kept = groups.filter((g) => !DROPPED.has(g.status));
+  const kept = groups.filter((g) => !INACTIVE.has(g.status));
   if (kept.length === 0) return 'CANCELLED';
   if (kept.every((g) => FULFILLED.has(g.status)) && !capturePending) return 'COMPLETED';
   const first = kept[0]!.status;

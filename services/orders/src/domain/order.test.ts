@@ -12,6 +12,7 @@ const policy: OrderPolicy = {
   placementHoldTtlMs: 15 * 60_000,
   walletPayTtlMs: 10 * 60_000,
   confirmedHoldTtlMs: 72 * 3_600_000,
+  maxReroutes: 2,
 };
 const PRICES: Record<string, number> = { A: 1000, B: 250, C: 75 };
 
@@ -897,12 +898,14 @@ describe('Order pick-up expiry', () => {
 });
 
 describe('Order overdue tasks', () => {
-  it('an overdue task is noted on the timeline once, without a status change or an event', () => {
-    const order = confirmedOrder(twoGroups);
+  const pickup: Partial<Placement> = { fulfilment: { type: 'STORE_PICKUP', pickupLocationId: 'store-7' } };
+
+  it('an overdue pick-up task is noted on the timeline once, without a status change, an event or a re-route', () => {
+    const order = confirmedOrder(twoGroups, pickup);
     drain(order);
     const before = order.snapshot();
     const overdue = { taskId: 't-7', deadline: at(60_000) };
-    expect(order.taskOverdue('g2', overdue, at(61_000))).toEqual([]);
+    expect(order.taskOverdue('g2', overdue, at(61_000), policy)).toEqual([]);
     const s = order.snapshot();
     expect(s.status).toBe('CONFIRMED');
     expect(s.groups).toEqual(before.groups);
@@ -917,18 +920,378 @@ describe('Order overdue tasks', () => {
         groupId: 'g2',
       },
     ]);
+    // A pick-up group stays at the store the shopper chose: counted as not allowed.
+    expect(order.takeRerouteOutcomes()).toEqual(['not_allowed']);
     // Redelivered: nothing changes.
-    expect(order.taskOverdue('g2', overdue, at(62_000))).toEqual([]);
+    expect(order.taskOverdue('g2', overdue, at(62_000), policy)).toEqual([]);
     expect(order.snapshot()).toEqual(s);
+    expect(order.takeRerouteOutcomes()).toEqual([]);
   });
 
   it('an unknown group is NOT_FOUND; a group that ended is left alone', () => {
     const order = confirmedOrder();
-    expect(kindOf(() => order.taskOverdue('g9', { taskId: 't-1' }, at(1)))).toBe('not-found');
+    expect(kindOf(() => order.taskOverdue('g9', { taskId: 't-1' }, at(1), policy))).toBe('not-found');
     order.cancel('changed my mind', at(1));
     const before = order.snapshot();
-    expect(order.taskOverdue('g1', { taskId: 't-1' }, at(2))).toEqual([]);
+    expect(order.taskOverdue('g1', { taskId: 't-1' }, at(2), policy)).toEqual([]);
     expect(order.snapshot()).toEqual(before);
+  });
+});
+
+describe('Order re-routing', () => {
+  const overdue = (n = 1) => ({ taskId: `o-1.g${n}`, deadline: at(300_000) });
+  const planAt = (locationId: string, items: [string, number][]): TaskOutcome => ({
+    kind: 'planned',
+    allocations: [alloc(locationId, items)],
+  });
+  const all: [string, number][] = [
+    ['A', 2],
+    ['B', 3],
+  ];
+
+  /** A confirmed one-group home delivery at wh-1 (2750 CNY), its holds extended, g1 overdue: REROUTE queued. */
+  function overdueOrder(allocations = oneGroup, overrides: Partial<Placement> = {}): Order {
+    const order = confirmedOrder(allocations, overrides);
+    drain(order);
+    order.taskOverdue('g1', overdue(), at(301_000), policy);
+    return order;
+  }
+
+  it('queues one REROUTE for a delivery group still waiting, reserving the next group id; a repeat queues none', () => {
+    const order = confirmedOrder();
+    drain(order);
+    const before = order.snapshot();
+    expect(order.taskOverdue('g1', overdue(), at(301_000), policy)).toEqual([]);
+    const s = order.snapshot();
+    expect(s.tasks).toMatchObject([
+      { kind: 'REROUTE', groupId: 'g1', toGroupId: 'g2', reason: 'not accepted in time' },
+    ]);
+    expect(s.groups).toEqual([{ ...before.groups[0], rerouteTo: 'g2' }]);
+    expect(s.status).toBe('CONFIRMED');
+    expect(s.nextRunAt).toEqual(at(301_000));
+    expect(s.timeline.slice(-2).map((e) => e.cause)).toEqual([
+      'delivery: task o-1.g1 not accepted at wh-1 by 2026-11-22T12:05:00.000Z',
+      're-routing g1: not accepted in time',
+    ]);
+    // Redelivered, or announced again with another deadline: no second REROUTE.
+    expect(order.taskOverdue('g1', overdue(), at(302_000), policy)).toEqual([]);
+    expect(order.snapshot()).toEqual(s);
+    order.taskOverdue('g1', { taskId: 'o-1.g1', deadline: at(400_000) }, at(402_000), policy);
+    expect(kinds(order)).toEqual(['REROUTE']);
+    expect(order.takeRerouteOutcomes()).toEqual([]);
+  });
+
+  it('ship-from-store groups are re-routed too; pick-up groups never, and nor is a group accepted meanwhile', () => {
+    const ship = confirmedOrder(oneGroup, {
+      fulfilment: { type: 'SHIP_FROM_STORE', delivery: placement().fulfilment.delivery! },
+    });
+    drain(ship);
+    ship.taskOverdue('g1', overdue(), at(301_000), policy);
+    expect(kinds(ship)).toEqual(['REROUTE']);
+
+    const pickup = confirmedOrder(oneGroup, { fulfilment: { type: 'STORE_PICKUP', pickupLocationId: 'store-7' } });
+    drain(pickup);
+    pickup.taskOverdue('g1', overdue(), at(301_000), policy);
+    expect(kinds(pickup)).toEqual([]);
+    expect(pickup.snapshot().groups[0]!.rerouteTo).toBeUndefined();
+
+    // The location accepted late, before the overdue event arrived: it is just noted.
+    const accepted = confirmedOrder();
+    drain(accepted);
+    accepted.advanceGroup('g1', 'ACCEPTED', at(1));
+    accepted.taskOverdue('g1', overdue(), at(301_000), policy);
+    expect(kinds(accepted)).toEqual([]);
+    expect(accepted.takeRerouteOutcomes()).toEqual([]);
+  });
+
+  it('respects the per-order limit (0: off), counting re-routes done and queued', () => {
+    const off = confirmedOrder(twoGroups);
+    drain(off);
+    off.taskOverdue('g1', overdue(), at(301_000), { ...policy, maxReroutes: 0 });
+    expect(kinds(off)).toEqual([]);
+    expect(off.takeRerouteOutcomes()).toEqual(['not_allowed']);
+
+    const one = confirmedOrder(twoGroups);
+    drain(one);
+    one.taskOverdue('g1', overdue(1), at(301_000), { ...policy, maxReroutes: 1 });
+    one.taskOverdue('g2', overdue(2), at(301_000), { ...policy, maxReroutes: 1 });
+    expect(taskList(one)).toEqual(['REROUTE:g1']);
+    expect(one.snapshot().timeline.at(-1)).toMatchObject({
+      cause: "not re-routed: the order's limit of 1 re-routes is reached",
+      groupId: 'g2',
+    });
+    expect(one.takeRerouteOutcomes()).toEqual(['not_allowed']);
+
+    // Both within the limit: each gets its own new group id.
+    const two = confirmedOrder(twoGroups);
+    drain(two);
+    two.taskOverdue('g1', overdue(1), at(301_000), policy);
+    two.taskOverdue('g2', overdue(2), at(301_000), policy);
+    expect(two.snapshot().tasks).toMatchObject([
+      { kind: 'REROUTE', groupId: 'g1', toGroupId: 'g3' },
+      { kind: 'REROUTE', groupId: 'g2', toGroupId: 'g4' },
+    ]);
+  });
+
+  it('plan, then hold, then the outcome: g1 REROUTED, g2 CONFIRMED at the new location, old hold released', () => {
+    const order = overdueOrder();
+    const money = order.snapshot().payment;
+    // First run: the plan. Its one allocation becomes the task's target; the task stays to hold there.
+    expect(step(order, 'REROUTE', planAt('store-3', all), at(302_000))).toEqual([]);
+    let s = order.snapshot();
+    expect(s.tasks).toEqual([
+      {
+        kind: 'REROUTE',
+        groupId: 'g1',
+        toGroupId: 'g2',
+        reason: 'not accepted in time',
+        id: expect.any(Number),
+        attempts: 0,
+        target: { ...alloc('store-3', all), expiresAt: at(302_000 + policy.confirmedHoldTtlMs) },
+      },
+    ]);
+    expect(s.groups.map((g) => g.status)).toEqual(['CONFIRMED']);
+    expect(s.timeline.at(-1)?.cause).toBe('re-routing g1: holding the stock at store-3');
+    // A retried hold keeps the same target (the runner retries; the aggregate only backs off).
+    step(order, 'REROUTE', { kind: 'retry', error: 'inventory down' }, at(303_000));
+    expect(order.snapshot().tasks[0]).toMatchObject({ kind: 'REROUTE', target: { locationId: 'store-3' } });
+    // Second run: held. The re-route is applied.
+    const events = step(order, 'REROUTE', { kind: 'held' }, at(304_000));
+    s = order.snapshot();
+    expect(events).toEqual([
+      { type: 'OrderRerouted', fromGroupId: 'g1', toGroupId: 'g2', reason: 'not accepted in time' },
+    ]);
+    expect(s.groups).toEqual([
+      expect.objectContaining({ id: 'g1', status: 'REROUTED', locationId: 'wh-1', holdId: 'o-1.g1', captured: false }),
+      {
+        id: 'g2',
+        type: 'HOME_DELIVERY',
+        locationId: 'store-3',
+        items: s.groups[0]!.items,
+        status: 'CONFIRMED',
+        holdId: 'o-1.g2',
+        sameDay: true,
+        distanceM: 1200,
+        amount: cny(2750),
+        captured: false,
+        dispatched: false,
+        replaces: 'g1',
+      },
+    ]);
+    expect(s.tasks).toMatchObject([
+      { kind: 'RELEASE_HOLD', groupId: 'g1', reason: 're-routed to store-3: not accepted in time' },
+    ]);
+    expect(s.tasks[0]).not.toHaveProperty('holdId');
+    expect(s.status).toBe('CONFIRMED');
+    expect(s.timeline.at(-1)).toMatchObject({
+      status: 'CONFIRMED',
+      cause: 'rerouted g1 from wh-1 to store-3: not accepted in time',
+      groupId: 'g1',
+    });
+    // Money untouched: nothing voided, refunded or captured.
+    expect(s.payment).toEqual(money);
+    expect(kinds(order)).toEqual(['RELEASE_HOLD']);
+    expect(order.takeRerouteOutcomes()).toEqual(['rerouted']);
+    drain(order);
+    expect(order.snapshot().timeline.at(-1)).toMatchObject({ cause: 'hold released', groupId: 'g1' });
+    expectLegalTimeline(order.snapshot());
+  });
+
+  it('the new group goes on as any group: captured once for the full amount at dispatch, then COMPLETED', () => {
+    const order = overdueOrder();
+    step(order, 'REROUTE', planAt('store-3', all));
+    step(order, 'REROUTE', { kind: 'held' });
+    drain(order);
+    expect(order.advanceGroup('g2', 'ACCEPTED', at(1))).toEqual([{ type: 'OrderInFulfillment', groupId: 'g2' }]);
+    expect(order.status).toBe('IN_FULFILLMENT');
+    order.advanceGroup('g2', 'OUT_FOR_DELIVERY', at(2));
+    expect(order.snapshot().tasks).toMatchObject([
+      { kind: 'COMMIT_HOLD', groupId: 'g2' },
+      { kind: 'CAPTURE', groupId: 'g2', amount: cny(2750) },
+    ]);
+    drain(order);
+    expect(types(order.advanceGroup('g2', 'DELIVERED', at(3)))).toEqual(['OrderDelivered', 'OrderCompleted']);
+    const s = order.snapshot();
+    expect(s.payment).toMatchObject({ authorizedMinor: 2750, capturedMinor: 2750, refundedMinor: 0 });
+    expect(s.tasks).toEqual([]);
+    expectLegalTimeline(s);
+  });
+
+  it('late events for the re-routed group are refused and change nothing', () => {
+    const order = overdueOrder();
+    step(order, 'REROUTE', planAt('store-3', all));
+    step(order, 'REROUTE', { kind: 'held' });
+    const before = order.snapshot();
+    for (const late of ['ACCEPTED', 'OUT_FOR_DELIVERY', 'DELIVERED', 'FAILED', 'PICKUP_EXPIRED'] as const) {
+      expect(kindOf(() => order.advanceGroup('g1', late, at(5)))).toBe('failed-precondition');
+    }
+    expect(order.taskOverdue('g1', { taskId: 'o-1.g1', deadline: at(9) }, at(10), policy)).toEqual([]);
+    expect(order.snapshot()).toEqual(before);
+  });
+
+  it('a plan that is infeasible, or needs several locations, is noted and leaves the group as it is (no retry)', () => {
+    const refused = overdueOrder();
+    const before = refused.snapshot();
+    step(refused, 'REROUTE', { kind: 'refused', reason: 'No plan covers every item' });
+    let s = refused.snapshot();
+    expect(s.tasks).toEqual([]);
+    expect(s.groups).toEqual(before.groups);
+    expect(s.timeline.at(-1)).toMatchObject({ cause: 'cannot re-route g1: No plan covers every item', groupId: 'g1' });
+    expect(refused.takeRerouteOutcomes()).toEqual(['no_location']);
+    // The group keeps waiting; another overdue of it queues nothing.
+    refused.taskOverdue('g1', { taskId: 'o-1.g1', deadline: at(400_000) }, at(401_000), policy);
+    expect(kinds(refused)).toEqual([]);
+
+    const split = overdueOrder();
+    step(split, 'REROUTE', {
+      kind: 'planned',
+      allocations: [alloc('store-3', [['A', 2]]), alloc('store-7', [['B', 3]])],
+    });
+    s = split.snapshot();
+    expect(s.tasks).toEqual([]);
+    expect(s.timeline.at(-1)?.cause).toBe(
+      'cannot re-route g1: no single location has every item (the plan needs store-3, store-7)',
+    );
+    const short = overdueOrder();
+    step(short, 'REROUTE', planAt('store-3', [['A', 2]]));
+    expect(short.snapshot().timeline.at(-1)?.cause).toBe(
+      "cannot re-route g1: the plan does not cover the group's items exactly",
+    );
+    const same = overdueOrder();
+    step(same, 'REROUTE', planAt('wh-1', all));
+    expect(same.snapshot().timeline.at(-1)?.cause).toBe(
+      'cannot re-route g1: the plan chose wh-1, where the group already was',
+    );
+    expect(same.snapshot().tasks).toEqual([]);
+  });
+
+  it('a hold that comes back short is noted; nothing was held, so nothing is released', () => {
+    const order = overdueOrder();
+    step(order, 'REROUTE', planAt('store-3', all));
+    const before = order.snapshot();
+    step(order, 'REROUTE', {
+      kind: 'short',
+      shortages: [{ skuCode: 'B', locationId: 'store-3', requested: 3, available: 1 }],
+    });
+    const s = order.snapshot();
+    expect(s.tasks).toEqual([]);
+    expect(s.groups).toEqual(before.groups);
+    expect(s.timeline.at(-1)?.cause).toBe('cannot re-route g1: SKU "B" at store-3: 3 requested, 1 available');
+    expect(order.takeRerouteOutcomes()).toEqual(['no_location']);
+  });
+
+  it('accepted while the stock was being held: the outcome is discarded and the new hold released', () => {
+    const order = overdueOrder();
+    step(order, 'REROUTE', planAt('store-3', all));
+    // The late TaskAccepted is applied while the hold call runs.
+    expect(types(order.advanceGroup('g1', 'ACCEPTED', at(5)))).toEqual(['OrderInFulfillment']);
+    expect(step(order, 'REROUTE', { kind: 'held' }, at(6))).toEqual([]);
+    const s = order.snapshot();
+    expect(s.groups).toHaveLength(1);
+    expect(s.groups[0]).toMatchObject({ id: 'g1', status: 'IN_FULFILLMENT', rerouteTo: 'g2' });
+    expect(s.tasks).toMatchObject([
+      {
+        kind: 'RELEASE_HOLD',
+        groupId: 'g1',
+        holdId: 'o-1.g2',
+        reason: 're-route of g1 not needed: it is in fulfillment now',
+      },
+    ]);
+    expect(s.timeline.at(-1)?.cause).toBe('not re-routing g1: it is in fulfillment now');
+    expect(order.takeRerouteOutcomes()).toEqual(['discarded']);
+    drain(order);
+    expect(order.snapshot().timeline.at(-1)?.cause).toBe('hold o-1.g2 released');
+    // The group's own hold is still there to commit at dispatch.
+    order.advanceGroup('g1', 'OUT_FOR_DELIVERY', at(7));
+    expect(taskList(order)).toEqual(['COMMIT_HOLD:g1', 'CAPTURE:g1']);
+  });
+
+  it('accepted before the plan came back: dropped without holding anything', () => {
+    const order = overdueOrder();
+    order.advanceGroup('g1', 'ACCEPTED', at(5));
+    step(order, 'REROUTE', planAt('store-3', all));
+    expect(kinds(order)).toEqual([]);
+    expect(order.snapshot().timeline.at(-1)?.cause).toBe('not re-routing g1: it is in fulfillment now');
+    expect(order.takeRerouteOutcomes()).toEqual(['discarded']);
+  });
+
+  it('cancelled while the re-route ran: the new hold is released too; money as for any cancellation', () => {
+    const order = overdueOrder();
+    step(order, 'REROUTE', planAt('store-3', all));
+    order.cancel('changed my mind', at(5));
+    expect(taskList(order)).toEqual(['REROUTE:g1', 'RELEASE_HOLD:g1', 'VOID_PAYMENTS']);
+    step(order, 'REROUTE', { kind: 'held' }, at(6));
+    const s = order.snapshot();
+    expect(s.status).toBe('CANCELLED');
+    expect(s.groups.map((g) => [g.id, g.status])).toEqual([['g1', 'CANCELLED']]);
+    expect(s.tasks).toMatchObject([
+      { kind: 'RELEASE_HOLD', groupId: 'g1', reason: 'order cancelled: changed my mind' },
+      { kind: 'VOID_PAYMENTS' },
+      { kind: 'RELEASE_HOLD', groupId: 'g1', holdId: 'o-1.g2' },
+    ]);
+    expect(s.timeline.at(-1)?.cause).toBe('not re-routing g1: the order is cancelled');
+  });
+
+  it('cancelling after a re-route releases the new group only (the old hold is released by the re-route)', () => {
+    const order = overdueOrder();
+    step(order, 'REROUTE', planAt('store-3', all));
+    step(order, 'REROUTE', { kind: 'held' });
+    drain(order);
+    const events = order.cancel('changed my mind', at(9));
+    expect(events).toEqual([{ type: 'OrderCancelled', reason: 'changed my mind' }]);
+    const s = order.snapshot();
+    expect(s.groups.map((g) => [g.id, g.status])).toEqual([
+      ['g1', 'REROUTED'],
+      ['g2', 'CANCELLED'],
+    ]);
+    expect(taskList(order)).toEqual(['RELEASE_HOLD:g2', 'VOID_PAYMENTS']);
+  });
+
+  it('a second re-route excludes every location the chain was at, and the order limit counts both', () => {
+    const order = overdueOrder();
+    step(order, 'REROUTE', planAt('store-3', all));
+    step(order, 'REROUTE', { kind: 'held' });
+    drain(order);
+    order.taskOverdue('g2', overdue(2), at(9), policy);
+    expect(order.snapshot().tasks).toMatchObject([{ kind: 'REROUTE', groupId: 'g2', toGroupId: 'g3' }]);
+    step(order, 'REROUTE', planAt('wh-1', all));
+    expect(order.snapshot().timeline.at(-1)?.cause).toBe(
+      'cannot re-route g2: the plan chose wh-1, where the group already was',
+    );
+    // g3 stays reserved: a later re-route of g2 would never reuse it (the limit of 2 is not reached: one done).
+    expect(order.snapshot().groups.map((g) => [g.id, g.rerouteTo ?? '-', g.replaces ?? '-'])).toEqual([
+      ['g1', 'g2', '-'],
+      ['g2', 'g3', 'g1'],
+    ]);
+  });
+
+  it('a sale paid at the till keeps its money with the new group: nothing refunded or voided', () => {
+    const order = heldOrder(oneGroup, {
+      channel: 'STORE_POS',
+      storeId: 'store-3',
+      associateId: 'as-1',
+      customerId: undefined,
+      payment: { method: 'CASH' },
+    });
+    step(order, 'AUTHORIZE', { kind: 'paid', paymentId: 'pay-1', amount: cny(2750) });
+    drain(order);
+    order.taskOverdue('g1', overdue(), at(1), policy);
+    step(order, 'REROUTE', planAt('store-3', all));
+    step(order, 'REROUTE', { kind: 'held' });
+    const s = order.snapshot();
+    expect(s.groups.map((g) => [g.id, g.status, g.captured])).toEqual([
+      ['g1', 'REROUTED', false],
+      ['g2', 'CONFIRMED', true],
+    ]);
+    expect(kinds(order)).toEqual(['RELEASE_HOLD']);
+    expect(s.payment).toMatchObject({ capturedMinor: 2750, refundedMinor: 0 });
+    drain(order);
+    order.advanceGroup('g2', 'DELIVERED', at(2));
+    // Already paid at the till: no capture; the order completes once the goods are out.
+    expect(kinds(order)).toEqual(['COMMIT_HOLD']);
+    drain(order);
+    expect(order.status).toBe('COMPLETED');
+    expect(isEndlessAisle(order.snapshot())).toBe(false);
   });
 });
 

@@ -4,13 +4,21 @@ import { OrderError } from './errors';
 import {
   assertOrderTransition,
   DISPATCHED,
-  DROPPED,
   FINAL_STATUSES,
   FULFILLED,
   groupMayMove,
+  INACTIVE,
   statusFromGroups,
 } from './lifecycle';
 import type { Placement } from './placement';
+import {
+  nextGroupId,
+  NOT_ACCEPTED_IN_TIME,
+  type RerouteOutcome,
+  reroutePlanChoice,
+  rerouteGone,
+  reroutesSoFar,
+} from './reroute';
 import type {
   Allocation,
   FulfilmentGroup,
@@ -21,6 +29,8 @@ import type {
   OrderState,
   OrderStatus,
   PricedSku,
+  RerouteTarget,
+  Shortage,
   Task,
   TaskOutcome,
   TaskSpec,
@@ -34,8 +44,10 @@ export interface OrderPolicy {
   placementHoldTtlMs: number;
   /** A wallet QR's deadline; stock stays held a little longer than that. */
   walletPayTtlMs: number;
-  /** Once confirmed, the holds are extended this far (until the goods leave). */
+  /** Once confirmed, the holds are extended this far (until the goods leave); a re-routed group's new hold too. */
   confirmedHoldTtlMs: number;
+  /** How many times an order's groups may be re-routed in all when their location does not accept (0: never). */
+  maxReroutes: number;
 }
 
 /** What a fulfilment event from delivery says happened to a group (PICKUP_EXPIRED: nobody collected it in time). */
@@ -75,12 +87,17 @@ const MAX_BACKOFF_MS = 30_000;
 
 /** Endless aisle: sold in a store (`storeId`) and fulfilled, at least partly, from another location. */
 export function isEndlessAisle(state: Pick<OrderState, 'storeId' | 'groups'>): boolean {
-  return state.storeId !== undefined && state.groups.some((g) => g.locationId !== state.storeId);
+  // A re-routed group's location no longer fulfils anything (its successor's does).
+  return (
+    state.storeId !== undefined && state.groups.some((g) => g.status !== 'REROUTED' && g.locationId !== state.storeId)
+  );
 }
 
 /** An order and the rules of its lifecycle. */
 export class Order {
   private events: OrderEvent[] = [];
+  /** How re-routes decided by the last command ended (not stored: metrics only). */
+  private reroutes: RerouteOutcome[] = [];
 
   private constructor(private s: OrderState) {}
 
@@ -92,6 +109,7 @@ export class Order {
     } catch (error) {
       this.s = before;
       this.events = [];
+      this.reroutes = [];
       throw error;
     }
   }
@@ -155,6 +173,13 @@ export class Order {
     return this.s.tasks[0];
   }
 
+  /** How the re-routes the commands since the last call decided ended (for metrics), and forgets them. */
+  takeRerouteOutcomes(): RerouteOutcome[] {
+    const out = this.reroutes;
+    this.reroutes = [];
+    return out;
+  }
+
   /** Applies what task `taskId` reported. A task already completed (by another runner) changes nothing. */
   completeTask(taskId: number, outcome: TaskOutcome, now: Date, policy: OrderPolicy): OrderEvent[] {
     return this.guarded(() => this.completeTaskUnguarded(taskId, outcome, now, policy));
@@ -199,6 +224,9 @@ export class Order {
       case 'RESTOCK':
         if (outcome.kind === 'done') this.noteDone(task, now);
         else this.noteProblem(task, outcome, now);
+        break;
+      case 'REROUTE':
+        this.afterReroute(task, index, outcome, now, policy);
         break;
     }
     this.scheduleNext(now);
@@ -307,18 +335,26 @@ export class Order {
 
   /**
    * Delivery says a group's task was not accepted by its deadline: noted on the timeline once per task and deadline
-   * (no status change, no event; re-routing to another location is not done yet). A group that ended is left alone.
+   * (no status change, no event). A delivery group still waiting for acceptance is re-routed to another location
+   * (a REROUTE task, at most once per group and `policy.maxReroutes` times per order); a pick-up group stays at the
+   * shopper's store. A group that ended is left alone; a redelivered event changes nothing.
    */
-  taskOverdue(groupId: string, overdue: { taskId: string; deadline?: Date }, now: Date): OrderEvent[] {
+  taskOverdue(
+    groupId: string,
+    overdue: { taskId: string; deadline?: Date },
+    now: Date,
+    policy: OrderPolicy,
+  ): OrderEvent[] {
     return this.guarded(() => {
       const group = this.s.groups.find((g) => g.id === groupId);
       if (!group) throw new OrderError('not-found', `Order "${this.s.id}" has no fulfilment group "${groupId}"`);
-      if (DROPPED.has(group.status)) return [];
+      if (INACTIVE.has(group.status)) return [];
       const by = overdue.deadline ? ` by ${overdue.deadline.toISOString()}` : '';
       const cause = `delivery: task ${overdue.taskId || '?'} not accepted at ${group.locationId}${by}`;
       if (this.s.timeline.some((e) => e.groupId === groupId && e.cause === cause)) return [];
       this.touch(now);
       this.note(now, cause, groupId);
+      this.considerReroute(group, now, policy);
       return this.takeEvents();
     });
   }
@@ -382,6 +418,113 @@ export class Order {
     return this.takeEvents();
   }
 
+  // ---- re-routing a group nobody accepted ----
+
+  /** Queues the group's re-route if it is still waiting for acceptance and the rules allow it. */
+  private considerReroute(group: FulfilmentGroup, now: Date, policy: OrderPolicy): void {
+    // Accepted meanwhile (a late acceptance counts), an ended order, or a re-route already decided: nothing to do.
+    if (group.status !== 'CONFIRMED' || FINAL_STATUSES.has(this.s.status) || group.rerouteTo) return;
+    // A pick-up stays at the store the shopper chose; a carry-out never waits.
+    if (group.type !== 'HOME_DELIVERY' && group.type !== 'SHIP_FROM_STORE') return this.observe('not_allowed');
+    if (policy.maxReroutes <= 0) return this.observe('not_allowed');
+    if (reroutesSoFar(this.s) >= policy.maxReroutes) {
+      this.note(now, `not re-routed: the order's limit of ${policy.maxReroutes} re-routes is reached`, group.id);
+      return this.observe('not_allowed');
+    }
+    group.rerouteTo = nextGroupId(this.s.groups);
+    this.queue(now, { kind: 'REROUTE', groupId: group.id, toGroupId: group.rerouteTo, reason: NOT_ACCEPTED_IN_TIME });
+    this.note(now, `re-routing ${group.id}: ${NOT_ACCEPTED_IN_TIME}`, group.id);
+  }
+
+  /**
+   * A REROUTE task reported. First run (the plan): one allocation that covers the group is kept as the task's target
+   * and the task runs again to hold there; anything else ends the attempt (noted, no retry loop). Second run (the
+   * hold): held while the group still waits → re-routed; held after it was accepted or the order cancelled → the new
+   * hold is released; short or refused → nothing was held, the group stays where it is.
+   */
+  private afterReroute(
+    task: Extract<Task, { kind: 'REROUTE' }>,
+    index: number,
+    outcome: TaskOutcome,
+    now: Date,
+    policy: OrderPolicy,
+  ): void {
+    const from = this.group(task.groupId);
+    const gone = rerouteGone(this.s, from);
+    if (!task.target) {
+      if (gone) return this.noteReroute(from, `not re-routing ${from.id}: ${gone}`, 'discarded', now);
+      const choice = reroutePlanChoice(this.s, from, outcome);
+      if ('problem' in choice) {
+        return this.noteReroute(from, `cannot re-route ${from.id}: ${choice.problem}`, 'no_location', now);
+      }
+      const a = choice.allocation;
+      const expiresAt = new Date(now.getTime() + policy.confirmedHoldTtlMs);
+      task.target = { ...a, items: a.items.map((i) => ({ ...i })), expiresAt };
+      // Back in its place: its next run holds the stock there, with the same lines however often it is retried.
+      this.s.tasks.splice(index, 0, task);
+      this.note(now, `re-routing ${from.id}: holding the stock at ${a.locationId}`, from.id);
+      return;
+    }
+    if (gone) {
+      // Accepted (or the order cancelled) while the stock was being held: a new hold made is not needed.
+      if (outcome.kind === 'held') {
+        const reason = `re-route of ${from.id} not needed: ${gone}`;
+        this.queue(now, { kind: 'RELEASE_HOLD', groupId: from.id, holdId: this.holdIdOf(task.toGroupId), reason });
+      }
+      return this.noteReroute(from, `not re-routing ${from.id}: ${gone}`, 'discarded', now);
+    }
+    if (outcome.kind === 'held') return this.reroute(from, task.toGroupId, task.target, task.reason, now);
+    // Short or refused: nothing was held (a retry of a hold that was made answers held), the group stays.
+    const why = outcome.kind === 'short' ? shortageText(outcome.shortages) : reasonOf(outcome);
+    this.noteReroute(from, `cannot re-route ${from.id}: ${why}`, 'no_location', now);
+  }
+
+  /**
+   * The new group takes the old one's items and amount (and, for a sale paid at the till, its captured flag) at the
+   * new location with the new hold; the old group is REROUTED and its hold released. No money moves: the capture
+   * happens when the new group's goods leave, as for any group.
+   */
+  private reroute(from: FulfilmentGroup, toGroupId: string, target: RerouteTarget, reason: string, now: Date): void {
+    if (!groupMayMove(from.type, from.status, 'REROUTED')) {
+      throw new Error(`Group ${from.id} of order "${this.s.id}" cannot be re-routed from ${from.status}`);
+    }
+    const to: FulfilmentGroup = {
+      id: toGroupId,
+      type: from.type,
+      locationId: target.locationId,
+      items: from.items.map((i) => ({ ...i })),
+      status: 'CONFIRMED',
+      holdId: this.holdIdOf(toGroupId),
+      sameDay: target.sameDay,
+      distanceM: target.distanceM,
+      amount: { ...from.amount },
+      captured: from.captured,
+      dispatched: false,
+      replaces: from.id,
+    };
+    from.status = 'REROUTED';
+    from.captured = false;
+    this.s.groups.push(to);
+    this.queue(now, { kind: 'RELEASE_HOLD', groupId: from.id, reason: `re-routed to ${to.locationId}: ${reason}` });
+    this.emit({ type: 'OrderRerouted', fromGroupId: from.id, toGroupId, reason });
+    this.note(now, `rerouted ${from.id} from ${from.locationId} to ${to.locationId}: ${reason}`, from.id);
+    this.observe('rerouted');
+    this.settleFulfilmentStatus(now);
+  }
+
+  private noteReroute(group: FulfilmentGroup, cause: string, outcome: RerouteOutcome, now: Date): void {
+    this.note(now, cause, group.id);
+    this.observe(outcome);
+  }
+
+  private observe(outcome: RerouteOutcome): void {
+    this.reroutes.push(outcome);
+  }
+
+  private holdIdOf(groupId: string): string {
+    return `${this.s.id}.${groupId}`;
+  }
+
   // ---- the saga's steps ----
 
   private afterPricing(outcome: TaskOutcome, now: Date): void {
@@ -439,12 +582,7 @@ export class Order {
 
   private afterHold(groupId: string, outcome: TaskOutcome, now: Date): void {
     if (outcome.kind !== 'held') {
-      const why =
-        outcome.kind === 'short'
-          ? outcome.shortages
-              .map((s) => `SKU "${s.skuCode}" at ${s.locationId}: ${s.requested} requested, ${s.available} available`)
-              .join('; ')
-          : reasonOf(outcome);
+      const why = outcome.kind === 'short' ? shortageText(outcome.shortages) : reasonOf(outcome);
       return this.reject(now, `out of stock: ${why}`);
     }
     this.group(groupId).status = 'HELD';
@@ -561,7 +699,8 @@ export class Order {
    */
   private voidUncollectedShares(now: Date): void {
     const expired = this.s.groups.some((g) => g.status === 'CANCELLED' && !g.dispatched);
-    const toCapture = this.s.groups.some((g) => !DROPPED.has(g.status) && !g.dispatched);
+    // A re-routed group is never captured: its successor is (or is dropped) instead.
+    const toCapture = this.s.groups.some((g) => !INACTIVE.has(g.status) && !g.dispatched);
     if (!expired || toCapture || FINAL_STATUSES.has(this.s.status)) return;
     this.queue(now, { kind: 'VOID_PAYMENTS', reason: PICKUP_NOT_COLLECTED });
   }
@@ -597,7 +736,8 @@ export class Order {
 
   private cancelWith(now: Date, reason: string): void {
     for (const g of this.s.groups) {
-      if (DROPPED.has(g.status)) continue;
+      // Dropped groups are settled already; a re-routed group's hold is released by its re-route.
+      if (INACTIVE.has(g.status)) continue;
       g.status = 'CANCELLED';
       this.queue(now, { kind: 'RELEASE_HOLD', groupId: g.id, reason: `order cancelled: ${reason}` });
     }
@@ -715,7 +855,7 @@ export class Order {
     const what: Partial<Record<Task['kind'], string>> = {
       EXTEND_HOLD: 'hold extended until dispatch',
       COMMIT_HOLD: 'stock committed (left the location)',
-      RELEASE_HOLD: 'hold released',
+      RELEASE_HOLD: task.kind === 'RELEASE_HOLD' && task.holdId ? `hold ${task.holdId} released` : 'hold released',
       VOID_PAYMENTS: 'payment voided',
       RESTOCK: 'goods restocked',
     };
@@ -806,6 +946,12 @@ export class Order {
     if (planned.size !== this.s.lines.length) return 'the plan has items the order does not';
     return undefined;
   }
+}
+
+function shortageText(shortages: readonly Shortage[]): string {
+  return shortages
+    .map((s) => `SKU "${s.skuCode}" at ${s.locationId}: ${s.requested} requested, ${s.available} available`)
+    .join('; ');
 }
 
 function reasonOf(outcome: TaskOutcome): string {

@@ -38,7 +38,9 @@ export type GroupStatus =
   | 'DELIVERED'
   | 'HANDED_OVER'
   | 'CANCELLED'
-  | 'DELIVERY_FAILED';
+  | 'DELIVERY_FAILED'
+  /** Its location never accepted the task: replaced by a group at another location (same items and amount). */
+  | 'REROUTED';
 
 export interface GeoPoint {
   latitude: number;
@@ -112,6 +114,13 @@ export interface FulfilmentGroup {
   captured: boolean;
   /** The goods left or were handed over: the hold's commit (and the group's capture) were decided. */
   dispatched: boolean;
+  /** The group this one replaced when that one was re-routed here (absent for groups of the original plan). */
+  replaces?: string;
+  /**
+   * Set once a re-route of this group was queued: the id its new group gets (reserved, never reused, so the new
+   * hold id `<order>.<id>` is deterministic). A group is re-routed at most once; a failed attempt is not retried.
+   */
+  rerouteTo?: string;
 }
 
 export interface PaymentState {
@@ -166,13 +175,20 @@ export type TaskSpec =
   | { kind: 'AUTHORIZE' }
   | { kind: 'EXTEND_HOLD'; groupId: string; expiresAt: Date }
   | { kind: 'COMMIT_HOLD'; groupId: string }
-  | { kind: 'RELEASE_HOLD'; groupId: string; reason: string }
+  /** Releases the group's hold, or `holdId` when given (a re-route's new hold that was not used). */
+  | { kind: 'RELEASE_HOLD'; groupId: string; reason: string; holdId?: string }
   /** Voids every payment of the order that still has money authorised (or a wallet QR open). */
   | { kind: 'VOID_PAYMENTS'; reason: string }
   | { kind: 'CAPTURE'; groupId: string; amount: Money }
   | { kind: 'REFUND'; refundId: string; amount: Money; reason: string }
   /** Puts goods back on hand at a location (a received return, a failed delivery), idempotent by key. */
-  | { kind: 'RESTOCK'; key: string; locationId: string; items: ItemQuantity[] };
+  | { kind: 'RESTOCK'; key: string; locationId: string; items: ItemQuantity[] }
+  /**
+   * Moves a group nobody accepted to another location, in two runs: first a plan that excludes every location the
+   * group (and the groups it replaced) was at, whose single allocation is stored as `target`; then a hold there
+   * (`<order>.<toGroupId>`, the same lines on every retry), whose outcome the aggregate applies or compensates.
+   */
+  | { kind: 'REROUTE'; groupId: string; toGroupId: string; reason: string; target?: RerouteTarget };
 
 export type TaskKind = TaskSpec['kind'];
 
@@ -193,6 +209,11 @@ export interface Allocation {
   items: ItemQuantity[];
   distanceM: number;
   sameDay: boolean;
+}
+
+/** Where a re-routed group goes: the plan's one allocation, and until when its hold lasts. */
+export interface RerouteTarget extends Allocation {
+  expiresAt: Date;
 }
 
 export interface Shortage {
@@ -265,6 +286,7 @@ export type OrderEvent =
   | { type: 'OrderPickedUp'; groupId: string }
   | { type: 'OrderDelivered'; groupId: string }
   | { type: 'OrderDeliveryFailed'; groupId: string; reason: string }
+  | { type: 'OrderRerouted'; fromGroupId: string; toGroupId: string; reason: string }
   | { type: 'OrderCompleted' }
   | { type: 'ReturnRequested'; returnId: string }
   | { type: 'OrderRefunded'; returnId: string; amount: Money };

@@ -696,6 +696,11 @@ export interface PlanFulfilmentRequest {
   storeLocationId: string;
   /** For HOME_DELIVERY and SHIP_FROM_STORE: ignore locations farther than this; 0 means no limit. */
   maxDistanceM: number;
+  /**
+   * Locations the plan must not use (at most 50), e.g. where a re-routed order's group already failed to start.
+   * Each is listed in `considered` as passed over, "excluded by the caller"; unknown ids are ignored.
+   */
+  excludeLocationIds: string[];
 }
 
 /** What one location is to send or hand over. */
@@ -5111,7 +5116,14 @@ export const FindNearbyStockResponse: MessageFns<FindNearbyStockResponse> = {
 };
 
 function createBasePlanFulfilmentRequest(): PlanFulfilmentRequest {
-  return { items: [], fulfilmentType: 0, deliveryPoint: undefined, storeLocationId: "", maxDistanceM: 0 };
+  return {
+    items: [],
+    fulfilmentType: 0,
+    deliveryPoint: undefined,
+    storeLocationId: "",
+    maxDistanceM: 0,
+    excludeLocationIds: [],
+  };
 }
 
 export const PlanFulfilmentRequest: MessageFns<PlanFulfilmentRequest> = {
@@ -5130,6 +5142,9 @@ export const PlanFulfilmentRequest: MessageFns<PlanFulfilmentRequest> = {
     }
     if (message.maxDistanceM !== 0) {
       writer.uint32(40).int32(message.maxDistanceM);
+    }
+    for (const v of message.excludeLocationIds) {
+      writer.uint32(50).string(v!);
     }
     return writer;
   },
@@ -5187,6 +5202,14 @@ export const PlanFulfilmentRequest: MessageFns<PlanFulfilmentRequest> = {
             message.maxDistanceM = reader.int32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.excludeLocationIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5222,6 +5245,11 @@ export const PlanFulfilmentRequest: MessageFns<PlanFulfilmentRequest> = {
         : isSet(object.max_distance_m)
         ? globalThis.Number(object.max_distance_m)
         : 0,
+      excludeLocationIds: globalThis.Array.isArray(object?.excludeLocationIds)
+        ? object.excludeLocationIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.exclude_location_ids)
+        ? object.exclude_location_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -5242,6 +5270,9 @@ export const PlanFulfilmentRequest: MessageFns<PlanFulfilmentRequest> = {
     if (message.maxDistanceM !== 0) {
       obj.maxDistanceM = Math.round(message.maxDistanceM);
     }
+    if (message.excludeLocationIds?.length) {
+      obj.excludeLocationIds = message.excludeLocationIds;
+    }
     return obj;
   },
 
@@ -5257,6 +5288,7 @@ export const PlanFulfilmentRequest: MessageFns<PlanFulfilmentRequest> = {
       : undefined;
     message.storeLocationId = object.storeLocationId ?? "";
     message.maxDistanceM = object.maxDistanceM ?? 0;
+    message.excludeLocationIds = object.excludeLocationIds?.map((e) => e) || [];
     return message;
   },
 };

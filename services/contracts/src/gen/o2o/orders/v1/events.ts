@@ -73,6 +73,18 @@ export interface OrderDeliveryFailed {
   reason: string;
 }
 
+/**
+ * A group's location did not accept its task in time, so the group moved to another location: `from_group_id` is
+ * now REROUTED (its hold released), `to_group_id` is a new CONFIRMED group with the same items and amount at the new
+ * location (its own hold). The payment is unchanged.
+ */
+export interface OrderRerouted {
+  order: Order | undefined;
+  fromGroupId: string;
+  toGroupId: string;
+  reason: string;
+}
+
 /** Every group was handed over and the payment captured. */
 export interface OrderCompleted {
   order: Order | undefined;
@@ -1007,6 +1019,131 @@ export const OrderDeliveryFailed: MessageFns<OrderDeliveryFailed> = {
     const message = createBaseOrderDeliveryFailed();
     message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
     message.groupId = object.groupId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseOrderRerouted(): OrderRerouted {
+  return { order: undefined, fromGroupId: "", toGroupId: "", reason: "" };
+}
+
+export const OrderRerouted: MessageFns<OrderRerouted> = {
+  encode(message: OrderRerouted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    if (message.fromGroupId !== "") {
+      writer.uint32(18).string(message.fromGroupId);
+    }
+    if (message.toGroupId !== "") {
+      writer.uint32(26).string(message.toGroupId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderRerouted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderRerouted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromGroupId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toGroupId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderRerouted {
+    return {
+      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
+      fromGroupId: isSet(object.fromGroupId)
+        ? globalThis.String(object.fromGroupId)
+        : isSet(object.from_group_id)
+        ? globalThis.String(object.from_group_id)
+        : "",
+      toGroupId: isSet(object.toGroupId)
+        ? globalThis.String(object.toGroupId)
+        : isSet(object.to_group_id)
+        ? globalThis.String(object.to_group_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: OrderRerouted): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    if (message.fromGroupId !== "") {
+      obj.fromGroupId = message.fromGroupId;
+    }
+    if (message.toGroupId !== "") {
+      obj.toGroupId = message.toGroupId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OrderRerouted>, I>>(base?: I): OrderRerouted {
+    return OrderRerouted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OrderRerouted>, I>>(object: I): OrderRerouted {
+    const message = createBaseOrderRerouted();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    message.fromGroupId = object.fromGroupId ?? "";
+    message.toGroupId = object.toGroupId ?? "";
     message.reason = object.reason ?? "";
     return message;
   },

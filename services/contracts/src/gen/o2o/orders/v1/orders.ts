@@ -382,6 +382,11 @@ export enum GroupStatus {
   GROUP_STATUS_CANCELLED = 10,
   /** GROUP_STATUS_DELIVERY_FAILED - The courier could not deliver; the goods go back to the location (the order may be cancelled). */
   GROUP_STATUS_DELIVERY_FAILED = 11,
+  /**
+   * GROUP_STATUS_REROUTED - Its location never accepted the task in time: the group was moved to another location (a new group with the
+   * same items and amount, see OrderRerouted) and its hold released. Never charged; it no longer takes part.
+   */
+  GROUP_STATUS_REROUTED = 12,
   UNRECOGNIZED = -1,
 }
 
@@ -423,6 +428,9 @@ export function groupStatusFromJSON(object: any): GroupStatus {
     case 11:
     case "GROUP_STATUS_DELIVERY_FAILED":
       return GroupStatus.GROUP_STATUS_DELIVERY_FAILED;
+    case 12:
+    case "GROUP_STATUS_REROUTED":
+      return GroupStatus.GROUP_STATUS_REROUTED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -456,6 +464,8 @@ export function groupStatusToJSON(object: GroupStatus): string {
       return "GROUP_STATUS_CANCELLED";
     case GroupStatus.GROUP_STATUS_DELIVERY_FAILED:
       return "GROUP_STATUS_DELIVERY_FAILED";
+    case GroupStatus.GROUP_STATUS_REROUTED:
+      return "GROUP_STATUS_REROUTED";
     case GroupStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
