@@ -160,6 +160,21 @@ it('a warehouse that never accepts: re-routed to the store, which delivers; capt
   ]);
   expect((await sys.stock(TEA.code, LOCATIONS.storeB)).onHand).toBe('3');
   expect((await sys.stock(TEA.code, LOCATIONS.warehouse)).onHand).toBe('5');
+  // The store lists the order it fulfilled; the warehouse, which the group left, no longer does.
+  const listed = async (storeId: string) =>
+    (
+      await sys.orders.listOrders({
+        storeId,
+        customerId: '',
+        channel: 0,
+        statuses: [],
+        placedAfter: undefined,
+        placedBefore: undefined,
+        page: { pageSize: 200, pageToken: '' },
+      })
+    ).orders.map((o) => o.id);
+  expect(await listed(LOCATIONS.storeB)).toContain(orderId);
+  expect(await listed(LOCATIONS.warehouse)).not.toContain(orderId);
   const types = sys.orderEvents(orderId).map((e) => e.type);
   expect(
     types.filter((t) =>

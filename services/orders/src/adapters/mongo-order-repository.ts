@@ -192,7 +192,8 @@ function fields(state: OrderState): Omit<OrderDocument, '_id' | 'placementKey' |
   for (const key of Object.keys(rest) as (keyof typeof rest)[]) {
     if (rest[key] === undefined) delete rest[key];
   }
-  const stores = new Set(state.groups.map((g) => g.locationId));
+  // A location a group was re-routed away from no longer fulfils the order: it stops listing it.
+  const stores = new Set(state.groups.filter((g) => g.status !== 'REROUTED').map((g) => g.locationId));
   if (state.storeId) stores.add(state.storeId);
   return { ...rest, storeIds: [...stores] };
 }
