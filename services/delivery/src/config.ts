@@ -61,6 +61,12 @@ const fields = z.object({
   POSITION_EVENT_MS: env.millis().min(1_000).default(15_000),
   /** Internal topic that carries live positions between replicas (not a partner contract). */
   TRACKING_TOPIC: z.string().default('o2o.delivery.tracking.v1'),
+  /**
+   * How often every replica looks for courier slots held by a shipment that does not name the courier (a crash between
+   * claiming the slot and writing the offer), and how long a courier must have been unchanged to be looked at.
+   */
+  SLOT_RECONCILE_INTERVAL_MS: env.millis().default(30_000),
+  SLOT_RECONCILE_AFTER_MS: env.millis().min(1_000).default(30_000),
   /** How often the sweeper looks for overdue tasks, expired pick-ups, unanswered offers and waiting shipments. */
   SWEEP_INTERVAL_MS: env.millis().default(1_000),
 });

@@ -27,7 +27,6 @@ import { FULFILMENTS_COLLECTION, mongoFulfilmentRepository } from './adapters/mo
 /** How many due fulfilments one sweep handles, and how many couriers one reconciliation reads. */
 const SWEEP_BATCH = 200;
 const RECONCILE_BATCH = 100;
-const RECONCILE_INTERVAL_MS = 30_000;
 /** Dispatch looks again this long after finding no courier. */
 const DISPATCH_RETRY_MS = 5_000;
 
@@ -166,8 +165,8 @@ export async function start(
   );
   const reconciler = startPeriodic(
     'courier-slots',
-    RECONCILE_INTERVAL_MS,
-    () => reconcileCourierSlots(deps, RECONCILE_BATCH),
+    config.SLOT_RECONCILE_INTERVAL_MS,
+    () => reconcileCourierSlots(deps, { limit: RECONCILE_BATCH, unchangedForMs: config.SLOT_RECONCILE_AFTER_MS }),
     logger,
   );
   const periodic: Periodic[] = [sweeper, reconciler];

@@ -2,18 +2,15 @@
 // endpoint carries the business and tracking metrics the runbook alerts on, and SIGTERM keeps the manifests'
 // promise: health NOT_SERVING first, open streams ended with UNAVAILABLE (apps reconnect elsewhere), unary calls
 // answered until then, and a stop that is not forced.
-import { randomUUID } from 'node:crypto';
 import { credentials, status } from '@grpc/grpc-js';
 import {
   DeliveryServiceClient,
   Vehicle,
   type WatchShipmentResponse,
 } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
-import * as orderEvents from '@o2o/contracts/gen/o2o/orders/v1/events';
-import { toCloudEventHeaders } from '@o2o/kit-kafka';
-import { freePort, grpcHealth, publishTo, statusOf, uniqueName, waitFor } from '@o2o/kit-testing';
+import { freePort, grpcHealth, statusOf, uniqueName, waitFor } from '@o2o/kit-testing';
 import { LOCATIONS, startSystem, type System } from '../../orders/test/system';
-import { orderWith } from './harness';
+import { publishOrderEvent } from './harness';
 
 let sys: System;
 let raw: DeliveryServiceClient;
@@ -49,19 +46,8 @@ afterAll(async () => {
 /** Publishes OrderConfirmed for a one-group home-delivery order from the warehouse; answers its fulfilment id. */
 async function confirmedOrder(): Promise<string> {
   const orderId = uniqueName('o');
-  const order = orderWith(orderId, [{ id: 'g1', type: 'HOME_DELIVERY', locationId: LOCATIONS.warehouse }]);
-  await publishTo(sys.topics.orders, [
-    {
-      key: orderId,
-      headers: toCloudEventHeaders({
-        id: randomUUID(),
-        type: 'o2o.orders.v1.OrderConfirmed',
-        source: '/o2o/orders',
-        subject: orderId,
-        time: new Date(),
-      }),
-      value: Buffer.from(orderEvents.OrderConfirmed.encode({ order }).finish()),
-    },
+  await publishOrderEvent(sys.topics.orders, 'OrderConfirmed', orderId, [
+    { id: 'g1', type: 'HOME_DELIVERY', locationId: LOCATIONS.warehouse },
   ]);
   const fulfilmentId = `${orderId}.g1`;
   await waitFor(async () => (await sys.delivery.getFulfilment({ fulfilmentId, orderId: '', groupId: '' })).fulfilment, {

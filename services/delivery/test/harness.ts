@@ -116,25 +116,8 @@ export async function startDelivery(env: Record<string, string> = {}): Promise<D
   const probe = await collectTopic(delivery.topic);
   const ordersTopic = `${prefix}o2o.orders.v1`;
 
-  const publishOrder = async (type: 'OrderConfirmed' | 'OrderCancelled', orderId: string, groups: GroupSpec[]) => {
-    const order = orderWith(orderId, groups);
-    const value =
-      type === 'OrderConfirmed'
-        ? orderEvents.OrderConfirmed.encode({ order }).finish()
-        : orderEvents.OrderCancelled.encode({ order, reason: 'shopper cancelled' }).finish();
-    const message: ProbedMessage = {
-      key: orderId,
-      headers: toCloudEventHeaders({
-        id: randomUUID(),
-        type: `o2o.orders.v1.${type}`,
-        source: '/o2o/orders',
-        subject: orderId,
-        time: new Date(),
-      }),
-      value: Buffer.from(value),
-    };
-    await publishTo(ordersTopic, [message]);
-  };
+  const publishOrder = (type: 'OrderConfirmed' | 'OrderCancelled', orderId: string, groups: GroupSpec[]) =>
+    publishOrderEvent(ordersTopic, type, orderId, groups);
 
   return {
     delivery,
@@ -160,6 +143,32 @@ export async function startDelivery(env: Record<string, string> = {}): Promise<D
       await inventory.stop();
     },
   };
+}
+
+/** Publishes OrderConfirmed or OrderCancelled for an order with these groups, as the orders service would. */
+export async function publishOrderEvent(
+  topic: string,
+  type: 'OrderConfirmed' | 'OrderCancelled',
+  orderId: string,
+  groups: GroupSpec[],
+): Promise<void> {
+  const order = orderWith(orderId, groups);
+  const value =
+    type === 'OrderConfirmed'
+      ? orderEvents.OrderConfirmed.encode({ order }).finish()
+      : orderEvents.OrderCancelled.encode({ order, reason: 'shopper cancelled' }).finish();
+  const message: ProbedMessage = {
+    key: orderId,
+    headers: toCloudEventHeaders({
+      id: randomUUID(),
+      type: `o2o.orders.v1.${type}`,
+      source: '/o2o/orders',
+      subject: orderId,
+      time: new Date(),
+    }),
+    value: Buffer.from(value),
+  };
+  await publishTo(topic, [message]);
 }
 
 /** An order as OrderConfirmed carries it: its groups (one item each) and a home-delivery destination. */

@@ -11,8 +11,6 @@ import type { Deps } from './ports';
 /** How many couriers one dispatch reads, and how many it tries to claim. */
 const CANDIDATES = 50;
 const CLAIM_TRIES = 5;
-/** A courier's slot is checked by the reconciler only when the courier has not changed for this long. */
-const RECONCILE_AFTER_MS = 30_000;
 
 export type DispatchOutcome = 'offered' | 'no-courier' | 'not-waiting';
 
@@ -54,9 +52,16 @@ export async function dispatchShipment(deps: Deps, fulfilmentId: string): Promis
 }
 
 /** Gives back slots held by shipments that no longer name the courier (a crash between claim and offer). */
-export async function reconcileCourierSlots(deps: Deps, limit: number): Promise<number> {
+export async function reconcileCourierSlots(
+  deps: Deps,
+  options: {
+    limit: number;
+    /** Only couriers unchanged for this long: a dispatch between its claim and its offer is left alone. */
+    unchangedForMs: number;
+  },
+): Promise<number> {
   const now = deps.clock.now();
-  const couriers = await deps.couriers.holdingSlots(new Date(now.getTime() - RECONCILE_AFTER_MS), limit);
+  const couriers = await deps.couriers.holdingSlots(new Date(now.getTime() - options.unchangedForMs), options.limit);
   let released = 0;
   for (const courier of couriers) {
     for (const shipmentId of courier.shipmentIds) {

@@ -871,13 +871,13 @@ describe('dispatch', () => {
 
     // Too recent to touch.
     w.advance(10_000);
-    expect(await reconcileCourierSlots(w.deps, 10)).toBe(0);
+    expect(await reconcileCourierSlots(w.deps, { limit: 10, unchangedForMs: 30_000 })).toBe(0);
     w.advance(25_000);
-    expect(await reconcileCourierSlots(w.deps, 10)).toBe(2);
+    expect(await reconcileCourierSlots(w.deps, { limit: 10, unchangedForMs: 30_000 })).toBe(2);
     expect(w.courier('k-offered')).toMatchObject({ free: 2, shipmentIds: [] });
     // The courier the shipment is really offered to keeps its slot.
     expect(w.courier('k-crash')).toMatchObject({ free: 1, shipmentIds: [shipmentIdFor(id)] });
-    expect(await reconcileCourierSlots(w.deps, 10)).toBe(0);
+    expect(await reconcileCourierSlots(w.deps, { limit: 10, unchangedForMs: 30_000 })).toBe(0);
   });
 });
 
