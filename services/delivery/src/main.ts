@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
 import { startEventPipeline } from '@o2o/kit-outbox';
 import { trackedShipment } from './app/change-fulfilment';
+import { heldShipments } from './app/courier-commands';
 import { reconcileCourierSlots } from './app/dispatch';
 import type { Deps } from './app/ports';
 import { sweepDue } from './app/sweep';
@@ -13,6 +14,7 @@ import { createTrackingHub, type TrackingHub } from './app/tracking-hub';
 import type { TrackingStore } from './app/tracking-ports';
 import type { DeliveryConfig } from './config';
 import { fulfilmentIdOfShipment } from './domain/fulfilment';
+import { isCarrying } from './domain/tracking';
 import type { FulfilmentPolicy } from './domain/types';
 import { deliveryMetrics } from './adapters/delivery-metrics';
 import { DELIVERY_TOPIC, deliveryEventEncoder } from './adapters/event-encoder';
@@ -90,10 +92,10 @@ export async function start(
     },
     async carriedBy(courierId) {
       const courier = await couriers.find(courierId);
-      const ids = (courier?.shipmentIds ?? []).flatMap((id) => fulfilmentIdOfShipment(id) ?? []);
-      return (await stored.findMany(ids))
+      const held = courier ? await heldShipments({ fulfilments: stored }, courier) : [];
+      return held
         .flatMap((state) => trackedShipment(state) ?? [])
-        .filter((s) => s.courierId === courierId && ['ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY'].includes(s.status));
+        .filter((s) => s.courierId === courierId && isCarrying(s.status));
     },
     storedTracking: (shipmentId) => stored.storedTracking(shipmentId),
     saveCourierPosition: (courierId, fix) => couriers.savePosition(courierId, fix),

@@ -54,9 +54,10 @@ export function deliveryGrpcService(
 ): ServedService {
   const mapError = errorMapper(isDeliveryError, DELIVERY_STATUS, deps.logger);
   const wrap = <Req, Res>(handler: (request: Req) => Promise<Res>) => unary(handler, mapError, deps.inFlight);
+  // The live position is stored beside the fulfilment; only a shipment a courier took has one to read.
   const view = async (state: FulfilmentState) => {
-    const tracking = state.shipment ? await deps.storedTracking(state.shipment.id) : undefined;
-    return fulfilmentToPb(state, tracking && { ...tracking, position: tracking.position });
+    const tracking = state.shipment?.courierId ? await deps.storedTracking(state.shipment.id) : undefined;
+    return fulfilmentToPb(state, tracking);
   };
   const answer = async (state: FulfilmentState) => ({ fulfilment: await view(state) });
 
@@ -76,7 +77,8 @@ export function deliveryGrpcService(
       const page = readPage(req.page, filter);
       const result = await listFulfilments(deps, { ...filter, page });
       return {
-        fulfilments: await Promise.all(result.items.map(view)),
+        // A work queue, not a tracking view: no per-item position read (GetFulfilment and WatchShipment have it).
+        fulfilments: result.items.map((state) => fulfilmentToPb(state)),
         page: pageResponse(result.after, filter),
       };
     }),

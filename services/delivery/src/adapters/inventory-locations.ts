@@ -1,7 +1,7 @@
 // Where locations are, read from inventory (which owns them) and cached: a location's point does not move.
-import { credentials, type ServiceError, status } from '@grpc/grpc-js';
+import { type ServiceError, status } from '@grpc/grpc-js';
 import { InventoryServiceClient, InventoryServiceService } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
-import { asyncClient } from '@o2o/kit-grpc';
+import { asyncClient, channelCredentials, channelOptions } from '@o2o/kit-grpc';
 import type { LocationDirectory } from '../app/ports';
 import { DeliveryError } from '../domain/errors';
 import type { GeoPoint } from '../domain/types';
@@ -11,9 +11,7 @@ export function inventoryLocations(options: {
   address: string;
   deadlineMs: number;
 }): LocationDirectory & { close(): void } {
-  const raw = new InventoryServiceClient(options.address, credentials.createInsecure(), {
-    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
-  });
+  const raw = new InventoryServiceClient(options.address, channelCredentials(), channelOptions());
   const client = asyncClient(raw, InventoryServiceService);
   const cache = new Map<string, GeoPoint>();
   return {

@@ -30,8 +30,6 @@ export interface MongoFulfilments extends FulfilmentRepository {
   ensureIndexes(): Promise<void>;
   storedTracking(shipmentId: string): Promise<StoredTracking | undefined>;
   saveTracking(shipmentId: string, tracking: StoredTracking, options: { announce: boolean }): Promise<void>;
-  /** Fulfilments by id (missing ones are left out). */
-  findMany(ids: readonly string[]): Promise<FulfilmentState[]>;
 }
 
 /** Fulfilments in MongoDB/FerretDB. */
@@ -143,16 +141,6 @@ export function mongoFulfilmentRepository(
         .limit(limit)
         .toArray();
       return found.map((d) => d._id);
-    },
-
-    async offeredTo(courierId) {
-      // Couriers hold the ids of the shipments offered to them; reading those by id avoids a collection scan.
-      const courier = await db
-        .collection<{ _id: string; shipmentIds: string[] }>('couriers')
-        .findOne({ _id: courierId });
-      const ids = (courier?.shipmentIds ?? []).flatMap((s) => fulfilmentIdOfShipment(s) ?? []);
-      const states = ids.length === 0 ? [] : (await docs.find({ _id: { $in: ids } }).toArray()).map(fromDocument);
-      return states.filter((s) => s.shipment?.offer?.courierId === courierId);
     },
 
     async storedTracking(shipmentId) {

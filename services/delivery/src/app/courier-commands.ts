@@ -1,6 +1,7 @@
 // Couriers: registration, shifts, and what a courier sees (its offers).
 import { type CourierState, validateProfile, type Vehicle } from '../domain/courier';
 import { DeliveryError } from '../domain/errors';
+import { fulfilmentIdOfShipment } from '../domain/fulfilment';
 import type { FulfilmentState, GeoPoint } from '../domain/types';
 import type { Deps } from './ports';
 import { checks } from './validate';
@@ -22,7 +23,16 @@ export async function getCourier(
   checks().id('courier_id', input.courierId).done();
   const courier = await deps.couriers.find(input.courierId);
   if (!courier) throw new DeliveryError('not-found', `Courier "${input.courierId}" is not registered`);
-  return { courier, offers: await deps.fulfilments.offeredTo(courier.id) };
+  const held = await heldShipments(deps, courier);
+  return { courier, offers: held.filter((s) => s.shipment?.offer?.courierId === courier.id) };
+}
+
+/** The shipments a courier holds a slot for (offered to it or carried by it); live tracking reads them too. */
+export async function heldShipments(
+  deps: Pick<Deps, 'fulfilments'>,
+  courier: Pick<CourierState, 'shipmentIds'>,
+): Promise<FulfilmentState[]> {
+  return deps.fulfilments.findMany(courier.shipmentIds.flatMap((id) => fulfilmentIdOfShipment(id) ?? []));
 }
 
 /** The courier goes on or off shift, optionally saying where it is. */

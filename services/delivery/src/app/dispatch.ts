@@ -4,7 +4,7 @@
 // shipment that does not name the courier, which reconcileCourierSlots gives back.
 import { rankCouriers } from '../domain/courier';
 import { isDeliveryError } from '../domain/errors';
-import { Fulfilment } from '../domain/fulfilment';
+import { busyCouriers, Fulfilment } from '../domain/fulfilment';
 import { changeFulfilment } from './change-fulfilment';
 import type { Deps } from './ports';
 
@@ -20,15 +20,13 @@ export async function dispatchShipment(deps: Deps, fulfilmentId: string): Promis
   const now = deps.clock.now();
   if (!state?.shipment || !Fulfilment.fromState(state, deps.policy).needsCourier(now)) return 'not-waiting';
   const shipment = state.shipment;
-  const candidates = await deps.couriers.candidatesNear(shipment.origin, {
-    radiusM: deps.dispatch.radiusM,
-    freshSince: new Date(now.getTime() - deps.dispatch.positionFreshMs),
-    limit: CANDIDATES,
-  });
+  const { radiusM, loadPenaltyM, positionFreshMs } = deps.dispatch;
+  const freshSince = new Date(now.getTime() - positionFreshMs);
+  const candidates = await deps.couriers.candidatesNear(shipment.origin, { radiusM, freshSince, limit: CANDIDATES });
   const ranked = rankCouriers(shipment.origin, candidates, {
-    radiusM: deps.dispatch.radiusM,
-    loadPenaltyM: deps.dispatch.loadPenaltyM,
-    freshSince: new Date(now.getTime() - deps.dispatch.positionFreshMs),
+    radiusM,
+    loadPenaltyM,
+    freshSince,
     exclude: shipment.passedBy,
   });
   for (const candidate of ranked.slice(0, CLAIM_TRIES)) {
@@ -66,12 +64,7 @@ export async function reconcileCourierSlots(
   for (const courier of couriers) {
     for (const shipmentId of courier.shipmentIds) {
       const state = await deps.fulfilments.findByShipment(shipmentId);
-      const s = state?.shipment;
-      const busy =
-        s !== undefined &&
-        (s.offer?.courierId === courier.id ||
-          (s.courierId === courier.id && ['ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY'].includes(s.status)));
-      if (!busy) {
+      if (!state || !busyCouriers(state).includes(courier.id)) {
         await deps.couriers.release(courier.id, shipmentId, now);
         released += 1;
       }

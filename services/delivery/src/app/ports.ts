@@ -32,8 +32,8 @@ export interface FulfilmentRepository {
   ): Promise<Page<FulfilmentState>>;
   /** Ids of fulfilments with something due by `now`, earliest first. */
   due(now: Date, limit: number): Promise<string[]>;
-  /** Fulfilments whose shipment is offered to the courier. */
-  offeredTo(courierId: string): Promise<FulfilmentState[]>;
+  /** Fulfilments by id (missing ones are left out). */
+  findMany(ids: readonly string[]): Promise<FulfilmentState[]>;
 }
 
 export interface CourierRepository {

@@ -5,7 +5,7 @@ import { type CourierState } from '../domain/courier';
 import { DeliveryError, type DeliveryErrorKind } from '../domain/errors';
 import { Fulfilment, fulfilmentIdFor, fulfilmentIdOfShipment, shipmentIdFor } from '../domain/fulfilment';
 import { qrPayload } from './handover-code';
-import type { DeliveryEvent, FulfilmentPolicy, FulfilmentState, GeoPoint } from '../domain/types';
+import type { DeliveryEvent, FulfilmentState, GeoPoint } from '../domain/types';
 import { getCourier, registerCourier, setCourierAvailability } from './courier-commands';
 import { dispatchShipment, reconcileCourierSlots } from './dispatch';
 import { cancelFulfilments, type ConfirmedOrder, createFulfilments } from './fulfil-order';
@@ -22,19 +22,10 @@ import {
 import { sweepDue } from './sweep';
 import { acceptTask, getHandoverCode, markPicked, markReady, verifyPickup } from './task-commands';
 import type { TrackedShipment } from './tracking-ports';
+import { MIN, T0, TEST_POLICY } from './testing/fixtures';
 
-const t0 = new Date('2026-11-22T12:00:00.000Z');
-const MIN = 60_000;
-const policy: FulfilmentPolicy = {
-  acceptMs: 5 * MIN,
-  pickMs: 15 * MIN,
-  packMs: 10 * MIN,
-  pickupExpiryMs: 48 * 60 * MIN,
-  offerTimeoutMs: MIN,
-  codeMaxAttempts: 3,
-  codeLockMs: 5 * MIN,
-  dispatchRetryMs: 30_000,
-};
+const t0 = T0;
+const policy = TEST_POLICY;
 const SECRET = 'use-case-secret';
 const STORE = 'store-1';
 const WAREHOUSE = 'wh-1';
@@ -103,10 +94,8 @@ function memoryFulfilments() {
         .slice(0, limit)
         .map((s) => s.id);
     },
-    async offeredTo(courierId) {
-      return [...rows.values()]
-        .filter((s) => s.shipment?.offer?.courierId === courierId)
-        .map((s) => structuredClone(s));
+    async findMany(ids) {
+      return ids.flatMap((id) => (rows.has(id) ? [structuredClone(rows.get(id)!)] : []));
     },
   };
   return { repo, rows, events, writes: () => writes };

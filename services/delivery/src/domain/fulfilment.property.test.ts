@@ -5,7 +5,8 @@
 // millisecond), and dueAt is exactly when the sweeper next has something to do.
 import fc from 'fast-check';
 import { DeliveryError } from './errors';
-import { busyCouriers, type CodeCheck, Fulfilment, shipmentEnded } from './fulfilment';
+import { busyCouriers, type CodeCheck, Fulfilment } from './fulfilment';
+import { isFinal } from './tracking';
 import { codeMatches, handoverCode } from '../app/handover-code';
 import type {
   DeliveryEvent,
@@ -266,7 +267,7 @@ function checkStep(f: Fulfilment, before: FulfilmentState, events: DeliveryEvent
   if (sa) {
     expect(sb).toBeDefined();
     if (sb!.status !== sa.status) expect(SHIPMENT_NEXT[sa.status]).toContain(sb!.status);
-    if (shipmentEnded(sa.status)) expect(sb).toEqual(sa);
+    if (isFinal(sa.status)) expect(sb).toEqual(sa);
     for (const c of sa.passedBy) expect(sb!.passedBy).toContain(c);
     if (sa.courierId) expect(sb!.courierId).toBe(sa.courierId);
   }

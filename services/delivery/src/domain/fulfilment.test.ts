@@ -8,24 +8,14 @@ import {
   Fulfilment,
   fulfilmentIdFor,
   fulfilmentIdOfShipment,
-  shipmentEnded,
   shipmentIdFor,
 } from './fulfilment';
 import { codeMatches, handoverCode } from '../app/handover-code';
-import type { FulfilmentPolicy, FulfilmentState, FulfilmentType } from './types';
+import type { FulfilmentState, FulfilmentType } from './types';
+import { MIN, T0, TEST_POLICY } from '../app/testing/fixtures';
 
-const t0 = new Date('2026-11-22T12:00:00.000Z');
-const MIN = 60_000;
-const policy: FulfilmentPolicy = {
-  acceptMs: 5 * MIN,
-  pickMs: 15 * MIN,
-  packMs: 10 * MIN,
-  pickupExpiryMs: 48 * 60 * MIN,
-  offerTimeoutMs: MIN,
-  codeMaxAttempts: 3,
-  codeLockMs: 5 * MIN,
-  dispatchRetryMs: 30_000,
-};
+const t0 = T0;
+const policy = TEST_POLICY;
 const SECRET = 'test-secret';
 const STORE = 'store-1';
 const PEOPLES_SQUARE = { latitude: 31.2304, longitude: 121.4737 };
@@ -147,13 +137,6 @@ describe('ids', () => {
     for (const id of ['', '.s', 's', 'o-1.g-1', 'o-1.g-1.x', 'o-1.g-1s']) {
       expect(fulfilmentIdOfShipment(id)).toBeUndefined();
     }
-  });
-
-  it('knows which shipment statuses are final', () => {
-    expect(['DELIVERED', 'FAILED', 'CANCELLED'].every((s) => shipmentEnded(s as never))).toBe(true);
-    expect(
-      ['AWAITING_COURIER', 'ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY'].some((s) => shipmentEnded(s as never)),
-    ).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
 // The fulfilment aggregate: one order group at one location. Every change goes through a method that checks the
 // state, records the time, and returns the events; a command repeated after it took effect changes nothing.
 import { DeliveryError } from './errors';
+import { isCarrying, isFinal } from './tracking';
 import type {
   CodeGuard,
   CodePurpose,
@@ -12,7 +13,6 @@ import type {
   GeoPoint,
   Item,
   ShipmentState,
-  ShipmentStatus,
   TaskStage,
 } from './types';
 
@@ -33,10 +33,6 @@ export type CodeCheck = (purpose: CodePurpose, nonce: string, given: string) => 
 
 /** Outcome of a code check that did not throw. */
 export type CodeOutcome = 'accepted' | 'wrong-code';
-
-/** Statuses in which a shipment's courier is busy with it. */
-const CARRYING: ReadonlySet<ShipmentStatus> = new Set(['ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY']);
-const SHIPMENT_FINAL: ReadonlySet<ShipmentStatus> = new Set(['DELIVERED', 'FAILED', 'CANCELLED']);
 
 /**
  * A fresh random nonce for a new handover code (12 bytes, base64url). The code itself is derived from it with the
@@ -67,13 +63,8 @@ export function busyCouriers(state: FulfilmentState): string[] {
   if (!s) return [];
   const ids = new Set<string>();
   if (s.offer) ids.add(s.offer.courierId);
-  if (s.courierId && CARRYING.has(s.status)) ids.add(s.courierId);
+  if (s.courierId && isCarrying(s.status)) ids.add(s.courierId);
   return [...ids];
-}
-
-/** Whether the shipment is over (no more tracking). */
-export function shipmentEnded(status: ShipmentStatus): boolean {
-  return SHIPMENT_FINAL.has(status);
 }
 
 /** One fulfilment and the rules of its work. */
@@ -352,7 +343,7 @@ export class Fulfilment {
     if (task.status === 'HANDED_OVER' || task.status === 'EXPIRED') return false;
     task.status = 'CANCELLED';
     const s = this.state.shipment;
-    if (s && !shipmentEnded(s.status)) {
+    if (s && !isFinal(s.status)) {
       s.status = 'CANCELLED';
       delete s.offer;
       delete s.dispatchAfter;

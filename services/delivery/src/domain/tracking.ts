@@ -1,6 +1,6 @@
 // Live-tracking rules as plain functions: what makes a position fix acceptable, how fast a courier may report, how
 // far it is to go and when it will arrive. No I/O here: the hub (app/tracking-hub.ts) keeps the state and the clock.
-import type { CourierFix, GeoPoint } from './types';
+import type { CourierFix, GeoPoint, TrackedStatus } from './types';
 
 /** One accepted position fix. */
 export type Fix = CourierFix;
@@ -181,8 +181,7 @@ export function etaSpeed(state: SpeedState): number {
 }
 
 /** Shipment statuses as tracking sees them (the proto enum without its prefix). */
-export type TrackingStatus =
-  'AWAITING_COURIER' | 'ASSIGNED' | 'PICKED_UP' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'FAILED' | 'CANCELLED';
+export type TrackingStatus = TrackedStatus;
 
 /** Statuses in which the shipment's courier is on its way and reports positions for it. */
 export const CARRYING_STATUSES: readonly TrackingStatus[] = ['ASSIGNED', 'PICKED_UP', 'OUT_FOR_DELIVERY'];

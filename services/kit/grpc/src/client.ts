@@ -1,4 +1,11 @@
-import type { Client, Metadata, ServiceDefinition, ServiceError } from '@grpc/grpc-js';
+import {
+  type ChannelCredentials,
+  type Client,
+  credentials,
+  type Metadata,
+  type ServiceDefinition,
+  type ServiceError,
+} from '@grpc/grpc-js';
 
 type Unary<D> = D extends {
   requestSerialize: (value: infer Req) => Buffer;
@@ -25,4 +32,17 @@ export function asyncClient<S extends ServiceDefinition>(client: Client, definit
       });
   }
   return wrapped as AsyncClient<S>;
+}
+
+/** Plain-text credentials: the services talk inside the cluster network, as every service serves today. */
+export function channelCredentials(): ChannelCredentials {
+  return credentials.createInsecure();
+}
+
+/**
+ * Channel options for a dependency: round robin over every address the name resolves to, so a `dns:///` target
+ * naming a headless Service spreads calls across its pods (a plain Service name resolves to one virtual IP).
+ */
+export function channelOptions(): Record<string, string> {
+  return { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) };
 }

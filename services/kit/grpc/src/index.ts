@@ -13,7 +13,7 @@ export {
   type StoppableService,
 } from './lifecycle';
 export { PAGE_SIZES, pageResponse, pageToken, readPageRequest, type PageCursor } from './paging';
-export { asyncClient, type AsyncClient } from './client';
+export { asyncClient, type AsyncClient, channelCredentials, channelOptions } from './client';
 export { RPC_SERVER_DURATION, withRpcMetrics } from './rpc-metrics';
 export {
   invertEnumTable,

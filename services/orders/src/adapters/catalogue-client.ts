@@ -7,17 +7,10 @@ import {
   SalesChannel,
   type SkuView,
 } from '@o2o/contracts/gen/o2o/catalogue/v1/catalogue';
-import { asyncClient } from '@o2o/kit-grpc';
+import { asyncClient, channelCredentials, channelOptions } from '@o2o/kit-grpc';
 import type { CataloguePort, PriceQuery } from '../app/ports';
 import type { PricedSku } from '../domain/types';
-import {
-  answerMoney,
-  channelCredentials,
-  channelOptions,
-  DEFAULT_DEADLINE_MS,
-  type DownstreamOptions,
-  downstreamStatus,
-} from './downstream-status';
+import { answerMoney, DEFAULT_DEADLINE_MS, type DownstreamOptions, downstreamStatus } from './downstream-status';
 
 /** BatchGetSkus takes at most this many codes per call. */
 const BATCH_LIMIT = 500;

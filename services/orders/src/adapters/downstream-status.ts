@@ -1,6 +1,6 @@
 // What a failed call to another service means for the order: try again later, or a refusal for good. Shared by the
 // catalogue, inventory and payments clients so the three read gRPC statuses the same way.
-import { credentials, type ServiceError, status } from '@grpc/grpc-js';
+import { type ServiceError, status } from '@grpc/grpc-js';
 import { moneyFromWire, type WireMoney } from '@o2o/kit-grpc';
 import type { Money } from '../domain/types';
 import type { Refused, Retry } from '../app/ports';
@@ -70,19 +70,6 @@ export function downstreamStatus(service: string, error: unknown): Retry | Refus
 /** True when the call failed with this status. */
 export function failedWith(error: unknown, code: status): boolean {
   return callFailure(error).code === code;
-}
-
-/** Plain-text credentials: the services talk inside the cluster network, as every service serves today. */
-export function channelCredentials() {
-  return credentials.createInsecure();
-}
-
-/**
- * Channel options for a dependency: round robin over every address the name resolves to, so a `dns:///` target
- * naming a headless Service spreads calls across its pods (a plain Service name resolves to one virtual IP).
- */
-export function channelOptions(): Record<string, string> {
-  return { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) };
 }
 
 /** A money field of another service's answer. A malformed one is that service's bug, so it throws. */

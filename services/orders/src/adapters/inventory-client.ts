@@ -10,14 +10,12 @@ import {
   LocationKind,
   LocationStatus,
 } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
-import { asyncClient, type AsyncClient } from '@o2o/kit-grpc';
+import { asyncClient, type AsyncClient, channelCredentials, channelOptions } from '@o2o/kit-grpc';
 import type { HoldRequest, InventoryPort, Refused, Retry } from '../app/ports';
 import type { FulfilmentType, Shortage } from '../domain/types';
 import {
   answerCount,
   callFailure,
-  channelCredentials,
-  channelOptions,
   DEFAULT_DEADLINE_MS,
   type DownstreamOptions,
   downstreamStatus,

@@ -9,14 +9,12 @@ import {
   PaymentsServiceService,
   WalletChannel as PbWalletChannel,
 } from '@o2o/contracts/gen/o2o/payments/v1/payments';
-import { asyncClient, moneyToWire } from '@o2o/kit-grpc';
+import { asyncClient, channelCredentials, channelOptions, moneyToWire } from '@o2o/kit-grpc';
 import type { AuthorizeOutcome, AuthorizeRequest, PaymentsPort } from '../app/ports';
 import type { PaymentMethod, WalletChannel } from '../domain/types';
 import {
   answerMoney,
   callFailure,
-  channelCredentials,
-  channelOptions,
   DEFAULT_DEADLINE_MS,
   type DownstreamOptions,
   downstreamStatus,

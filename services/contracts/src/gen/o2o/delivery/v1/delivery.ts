@@ -5848,7 +5848,10 @@ export const DeliveryServiceService = {
       Buffer.from(GetFulfilmentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetFulfilmentResponse => GetFulfilmentResponse.decode(value),
   },
-  /** A location's fulfilments (its work queue), oldest first, filtered by task status. */
+  /**
+   * A location's fulfilments (its work queue), oldest first, filtered by task status. Shipments come without their
+   * live position (GetFulfilment and WatchShipment have it).
+   */
   listFulfilments: {
     path: "/o2o.delivery.v1.DeliveryService/ListFulfilments" as const,
     requestStream: false as const,
@@ -6070,7 +6073,10 @@ export const DeliveryServiceService = {
 export interface DeliveryServiceServer extends UntypedServiceImplementation {
   /** One fulfilment by id, or by order id and group id. */
   getFulfilment: handleUnaryCall<GetFulfilmentRequest, GetFulfilmentResponse>;
-  /** A location's fulfilments (its work queue), oldest first, filtered by task status. */
+  /**
+   * A location's fulfilments (its work queue), oldest first, filtered by task status. Shipments come without their
+   * live position (GetFulfilment and WatchShipment have it).
+   */
   listFulfilments: handleUnaryCall<ListFulfilmentsRequest, ListFulfilmentsResponse>;
   /**
    * The location takes the task; only the location it is for may (PERMISSION_DENIED). A late acceptance is still
@@ -6146,7 +6152,10 @@ export interface DeliveryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetFulfilmentResponse) => void,
   ): ClientUnaryCall;
-  /** A location's fulfilments (its work queue), oldest first, filtered by task status. */
+  /**
+   * A location's fulfilments (its work queue), oldest first, filtered by task status. Shipments come without their
+   * live position (GetFulfilment and WatchShipment have it).
+   */
   listFulfilments(
     request: ListFulfilmentsRequest,
     callback: (error: ServiceError | null, response: ListFulfilmentsResponse) => void,
