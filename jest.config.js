@@ -11,7 +11,7 @@ const moduleNameMapper = {
   '^@o2o/contracts/(.*)$': '<rootDir>/services/contracts/src/$1',
   '^@o2o/kit-([a-z]+)$': '<rootDir>/services/kit/$1/src/index.ts',
   // Cross-service tests start other services in-process from their sources (e.g. inventory with the real catalogue).
-  '^@o2o/(catalogue|inventory|payments|orders|delivery)/(.*)$': '<rootDir>/services/$1/src/$2',
+  '^@o2o/(catalogue|inventory|payments|orders|delivery|gateway)/(.*)$': '<rootDir>/services/$1/src/$2',
 };
 const common = {
   transform,

@@ -24,3 +24,16 @@ export {
   type WireMoney,
 } from './wire';
 export { requestFingerprint } from './idempotency';
+export {
+  actsForLocation,
+  callerFrom,
+  canSeeOrder,
+  type OrderAttribution,
+  type Principal,
+  PRINCIPAL_METADATA_KEY,
+  PrincipalError,
+  principalFrom,
+  principalMetadata,
+  type Role,
+  ROLES,
+} from './identity';
