@@ -143,7 +143,7 @@ export async function startHttpServer(
     const found = match(method, url.pathname);
     if (!found) throw HttpProblem.notFound(`no route for ${url.pathname}`);
     if ('allowed' in found) {
-      throw new HttpProblem(405, `${method} is not allowed here`, { headers: { allow: found.allowed.join(', ') } });
+      throw new HttpProblem(405, `${method} is not allowed here`, { headers: { allow: [...found.allowed].sort().join(', ') } });
     }
     const { route, params } = found;
     res.setHeader('x-o2o-operation', route.operationId);

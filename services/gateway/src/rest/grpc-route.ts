@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DescField, DescMessage, DescMethod, JsonObject, JsonValue } from '@bufbuild/protobuf';
 import type { Principal, Role } from '@o2o/kit-grpc';
+import { isServiceError, problemFromGrpc } from '../http/grpc-errors';
 import { HttpProblem } from '../http/problem';
 import type { JsonSchema, QueryParam, RequestContext, Route } from '../http/route';
 import { commentOf, type Contract, isStringMessage, SchemaBuilder } from './contract';
@@ -13,6 +14,8 @@ export interface QueryBinding {
   field?: string;
   description?: string;
   required?: boolean;
+  /** Narrows the field's schema (e.g. a page size's range). */
+  schema?: JsonSchema;
 }
 
 /** What a route may do around the call: fill in or check the request, check or reshape the answer. */
@@ -84,7 +87,8 @@ function setAt(target: JsonObject, path: string, value: JsonValue): void {
 function querySchema(schemas: SchemaBuilder, field: DescField): { schema: JsonSchema; repeated: boolean } {
   const kind = field.fieldKind === 'list' ? field.listKind : field.fieldKind;
   const stringMessage = field.fieldKind === 'message' && isStringMessage(field.message.typeName);
-  if ((kind === 'message' && !stringMessage) || field.fieldKind === 'map') throw new Error(`${field.name} cannot be a query parameter`);
+  if ((kind === 'message' && !stringMessage) || field.fieldKind === 'map')
+    throw new Error(`${field.name} cannot be a query parameter`);
   // Build the single-field schema through the message schema builder so enums land in components.
   const one = schemas.message(
     field.parent,
@@ -114,7 +118,7 @@ export function grpcRoute(
     return {
       name: q.name,
       description: q.description ?? commentOf(field) ?? field.name,
-      schema,
+      schema: q.schema ?? schema,
       ...(repeated ? { repeated } : {}),
       ...(q.required ? { required: true } : {}),
     };
@@ -127,6 +131,19 @@ export function grpcRoute(
   ];
   const requestBody = spec.body ? deps.schemas.message(input, bound) : undefined;
   const responseSchema = deps.schemas.message(method.output);
+  // A service names fields of its request; the client knows them as path, query and header names.
+  const renames = new Map<string, string>([
+    ...pathBindings.map((b): [string, string] => [b.field, b.param]),
+    ...queryBindings.map((q): [string, string] => [q.field, q.name]),
+    ...(spec.idempotent ? [['requestId', 'Idempotency-Key'] as [string, string]] : []),
+  ]);
+  const restName = (field: string): string => {
+    for (const [from, to] of renames) {
+      if (field === from) return to;
+      if (field.startsWith(`${from}[`) || field.startsWith(`${from}.`)) return to + field.slice(from.length);
+    }
+    return field;
+  };
 
   return {
     method: spec.method,
@@ -153,11 +170,16 @@ export function grpcRoute(
         request.requestId = namespacedRequestId(ctx.principal, ctx.idempotencyKey);
       }
       await spec.before?.(request, ctx);
-      const response = (await deps.grpc.unary(method, request, {
-        metadata: ctx.metadata,
-        deadlineMs: deps.deadlineMs,
-        signal: ctx.signal,
-      })) as JsonObject;
+      let response: JsonObject;
+      try {
+        response = (await deps.grpc.unary(method, request, {
+          metadata: ctx.metadata,
+          deadlineMs: deps.deadlineMs,
+          signal: ctx.signal,
+        })) as JsonObject;
+      } catch (error) {
+        throw isServiceError(error) ? problemFromGrpc(error, restName) : error;
+      }
       await spec.after?.(response, ctx);
       return { status: spec.successStatus ?? 200, body: response };
     },

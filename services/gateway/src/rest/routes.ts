@@ -17,7 +17,12 @@ const PAYMENTS = 'o2o.payments.v1.PaymentsService';
 const DELIVERY = 'o2o.delivery.v1.DeliveryService';
 
 const PAGE = [
-  { name: 'pageSize', field: 'page.pageSize', description: 'How many items per page (1..100; default 20).' },
+  {
+    name: 'pageSize',
+    field: 'page.pageSize',
+    description: 'How many items per page (1..200; default 50).',
+    schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 200 },
+  },
   { name: 'pageToken', field: 'page.pageToken', description: 'The `nextPageToken` of the previous page.' },
 ];
 
@@ -26,12 +31,15 @@ const str = (v: JsonValue | undefined): string => (typeof v === 'string' ? v : '
 /** Who may see an order, read from its JSON (the same attribution the services use). */
 export function attributionOfOrder(order: JsonObject): OrderAttribution {
   const groups = Array.isArray(order.groups) ? (order.groups as JsonObject[]) : [];
+  const returns = Array.isArray(order.returns) ? (order.returns as JsonObject[]) : [];
   const marketplace = (order.marketplace ?? {}) as JsonObject;
   return {
     customerId: str(order.customerId),
     storeId: str(order.storeId),
     partnerId: str(marketplace.partnerId),
-    locationIds: groups.map((g) => str(g.locationId)).filter((l) => l !== ''),
+    locationIds: [...groups.map((g) => str(g.locationId)), ...returns.map((r) => str(r.locationId))].filter(
+      (l) => l !== '',
+    ),
   };
 }
 
