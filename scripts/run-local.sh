@@ -42,5 +42,13 @@ for entry in "${SERVICES[@]}"; do
   read -r name port <<<"$entry"
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
 done
+# The REST gateway in front of them, with a local admin key (never valid in production) and local JWTs (HS256).
+export GATEWAY_ADMIN_KEY="${GATEWAY_ADMIN_KEY:-o2o_localadmin_local-admin-key-not-for-production}"
+BOOTSTRAP_ADMIN_KEY="$GATEWAY_ADMIN_KEY" JWT_HS256_SECRET="${JWT_HS256_SECRET:-local-gateway-jwt-secret-not-for-production}" \
+  HTTP_PORT=8080 node services/gateway/dist/bin.js >>"$LOGS/gateway.log" 2>&1 &
+pids+=("$!")
+echo "[run-local] gateway: REST http://127.0.0.1:8080 (pid $!, log $LOGS/gateway.log)" >&2
+for _ in $(seq 1 100); do curl -fs http://127.0.0.1:8080/readyz >/dev/null 2>&1 && break; sleep 0.2; done
 echo "[run-local] up: Kafka 127.0.0.1:9092, MongoDB protocol (FerretDB) 127.0.0.1:27017; Ctrl-C to stop" >&2
+echo "[run-local] REST: curl -H 'X-API-Key: $GATEWAY_ADMIN_KEY' http://127.0.0.1:8080/v1/locations (OpenAPI: /openapi.json)" >&2
 wait

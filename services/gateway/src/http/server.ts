@@ -32,8 +32,8 @@ export interface HttpServerOptions {
 export interface HttpServer {
   server: Server;
   port: number;
-  /** Open server-sent event streams (the shutdown ends them). */
-  streams: Set<ServerResponse>;
+  /** How many server-sent event streams are open (the shutdown ends them). */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
@@ -123,7 +123,8 @@ export async function startHttpServer(
   options: HttpServerOptions & { host: string; port: number },
 ): Promise<HttpServer> {
   const match = createRouter(options.routes);
-  const streams = new Set<ServerResponse>();
+  // Each open event stream's abort: the shutdown cancels the service call behind it, which ends the stream.
+  const streams = new Set<AbortController>();
   const openapiText = JSON.stringify(options.openapi);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string, began: number) => {
@@ -223,13 +224,17 @@ export async function startHttpServer(
       signal: abort.signal,
       response: res,
     };
-    if (route.success.eventStream) streams.add(res);
+    if (route.success.eventStream) {
+      streams.add(abort);
+      // A write racing a client that went away must not become an unhandled error.
+      res.on('error', () => abort.abort());
+    }
     try {
       const reply = await route.handle(ctx);
       if (reply) sendJson(res, reply.status, reply.body, reply.headers);
     } finally {
       if (timer) clearTimeout(timer);
-      streams.delete(res);
+      streams.delete(abort);
       duration.record((performance.now() - began) / 1000, { operation: route.operationId, status: res.statusCode });
     }
   };
@@ -262,10 +267,10 @@ export async function startHttpServer(
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    streams,
+    openStreams: () => streams.size,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of streams) s.end();
+        for (const s of streams) s.abort();
         server.close(() => resolve());
         server.closeIdleConnections();
       }),

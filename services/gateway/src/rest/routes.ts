@@ -571,16 +571,12 @@ function compositeRoutes(deps: RouteDeps): Route[] {
             },
           );
           open();
-          res.write('event: end\ndata: {}\n\n');
-          res.end();
+          res.end('event: end\ndata: {}\n\n');
         } catch (error) {
           if (!opened) throw error;
           // The stream already started: tell the client why it ends; it reconnects (e.g. a replica stopping).
           const code = (error as { code?: number }).code;
-          if (!ctx.signal.aborted) {
-            res.write(`event: error\ndata: ${JSON.stringify({ grpcStatus: code })}\n\n`);
-          }
-          res.end();
+          res.end(`event: error\ndata: ${JSON.stringify({ grpcStatus: code, reconnect: true })}\n\n`);
         } finally {
           clearInterval(heartbeat);
         }
