@@ -5,6 +5,8 @@ import { API_KEY_SCHEMAS, apiKeyRoutes } from './rest/admin-routes';
 import { type Contract, loadContract, SchemaBuilder } from './rest/contract';
 import type { GrpcGateway } from './rest/grpc-call';
 import { serviceRoutes } from './rest/routes';
+import { WEBHOOK_ROUTE_SCHEMAS, webhookRoutes } from './rest/webhook-routes';
+import type { WebhookUseCases } from './webhooks';
 
 /** The gateway's version, as the OpenAPI document states it. */
 export const API_VERSION = '1.0.0';
@@ -13,7 +15,9 @@ export const API_VERSION = '1.0.0';
 export interface ApiDeps {
   grpc: GrpcGateway;
   keys: ApiKeyStore;
-  /** Routes contributed by other parts (partner webhooks), with the schemas they reference. */
+  /** Partner webhooks' use cases (resolved when a webhook route is called). */
+  webhooks: () => WebhookUseCases;
+  /** Routes contributed by other parts, with the schemas they reference. */
   extra?: { routes: Route[]; schemas: Record<string, JsonSchema> };
   deadlineMs: number;
   defaultRateLimitPerMinute: number;
@@ -33,11 +37,12 @@ export function gatewayApi(deps: ApiDeps): { routes: Route[]; openapi: Record<st
       sseHeartbeatMs: deps.sseHeartbeatMs,
     }),
     ...apiKeyRoutes(deps.keys, deps.defaultRateLimitPerMinute),
+    ...webhookRoutes(deps.webhooks),
     ...(deps.extra?.routes ?? []),
   ];
   const openapi = buildOpenApi(
     routes,
-    { ...schemas.schemas, ...API_KEY_SCHEMAS, ...(deps.extra?.schemas ?? {}) },
+    { ...schemas.schemas, ...API_KEY_SCHEMAS, ...WEBHOOK_ROUTE_SCHEMAS, ...(deps.extra?.schemas ?? {}) },
     API_VERSION,
   );
   return { routes, openapi, contract };

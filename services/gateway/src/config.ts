@@ -1,4 +1,5 @@
 import { env, parseConfig, serviceEnv, z } from '@o2o/kit-config';
+import { webhookEnv, webhookProductionProblems } from './webhooks/config';
 
 /** host:port, or dns:///host:port (a headless Service name: calls are spread over its pods). */
 const address = z.string().regex(/^(dns:\/\/\/)?[^\s:/]+:\d{1,5}$/, 'must be host:port or dns:///host:port');
@@ -42,12 +43,18 @@ const fields = z.object({
   JWT_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(30),
   /** Comment lines sent on idle tracking streams, so proxies do not close them. */
   SSE_HEARTBEAT_MS: env.millis().min(100).default(15_000),
+  /** Partner webhooks: the dispatcher's group, retries, limits and the key secrets are sealed under. */
+  ...webhookEnv,
 });
 
 const schema = fields
   .refine((c) => c.NODE_ENV !== 'production' || c.BOOTSTRAP_ADMIN_KEY !== LOCAL_ADMIN_KEY, {
     path: ['BOOTSTRAP_ADMIN_KEY'],
     message: 'must not be the local development key in production',
+  })
+  .refine((c) => c.NODE_ENV !== 'production' || webhookProductionProblems(c).length === 0, {
+    path: ['WEBHOOK_SECRET_KEY'],
+    message: 'must be set to a real key in production (the default is for local runs only)',
   })
   .refine((c) => c.NODE_ENV !== 'production' || !c.JWT_HS256_SECRET, {
     path: ['JWT_HS256_SECRET'],

@@ -1,5 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runService } from '@o2o/kit-grpc';
+import { status } from '@grpc/grpc-js';
+import { OrdersServiceClient, OrdersServiceService } from '@o2o/contracts/gen/o2o/orders/v1/orders';
+import { kafkaSasl } from '@o2o/kit-config';
+import { asyncClient, channelCredentials, channelOptions, runService } from '@o2o/kit-grpc';
+import { createKafkaClient } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
 import { gatewayApi } from './api';
@@ -11,6 +15,8 @@ import { startHttpServer } from './http/server';
 import { createValidators } from './http/validation';
 import { loadContract } from './rest/contract';
 import { grpcGateway } from './rest/grpc-call';
+import { type LookupOrder, orderFactsFromOrder, startWebhooks } from './webhooks';
+import { webhookConfig } from './webhooks/config';
 
 /** A running gateway. */
 export interface GatewayService {
@@ -44,9 +50,41 @@ export async function start(
     'o2o.payments.v1.PaymentsService': config.PAYMENTS_ADDRESS,
     'o2o.delivery.v1.DeliveryService': config.DELIVERY_ADDRESS,
   });
+  // Partner webhooks: the dispatcher reads the domain topics; an event that arrives before the order it is about is
+  // attributed by asking orders (internal call, no principal). NOT_FOUND: an order that does not exist (yet).
+  const ordersClient = new OrdersServiceClient(config.ORDERS_ADDRESS, channelCredentials(), channelOptions());
+  const orders = asyncClient(ordersClient, OrdersServiceService);
+  const lookupOrder: LookupOrder = async (orderId) => {
+    try {
+      const { order } = await orders.getOrder({ orderId }, { deadlineMs: config.DOWNSTREAM_DEADLINE_MS });
+      return order ? orderFactsFromOrder(order) : undefined;
+    } catch (error) {
+      if ((error as { code?: number }).code === status.NOT_FOUND) return undefined;
+      throw error;
+    }
+  };
+  const kafka = createKafkaClient({
+    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    logger,
+    sasl: kafkaSasl(config),
+    ssl: config.KAFKA_SSL,
+  });
+  const db = connection.db;
+  if (!db) throw new Error('Mongo connection is not open');
+  const webhooks = await startWebhooks({
+    db,
+    kafka,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    config: webhookConfig(config),
+    logger,
+    lookupOrder,
+  });
   const { routes, openapi } = gatewayApi({
     grpc,
     keys,
+    webhooks: () => webhooks.useCases,
     deadlineMs: config.DOWNSTREAM_DEADLINE_MS,
     defaultRateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     sseHeartbeatMs: config.SSE_HEARTBEAT_MS,
@@ -89,6 +127,9 @@ export async function start(
         await sleep(config.SHUTDOWN_DRAIN_DELAY_MS);
         await Promise.race([http.close(), sleep(config.SHUTDOWN_GRACE_MS)]);
         http.server.closeAllConnections();
+        await webhooks.stop();
+        await kafka.close();
+        ordersClient.close();
         grpc.close();
         await connection.close();
       })()),

@@ -10,5 +10,6 @@ const never = (): never => {
 export function openApiDocument(): Record<string, unknown> {
   const grpc: GrpcGateway = { unary: never, serverStream: never, close: () => {} };
   const keys: ApiKeyStore = { verify: never, create: never, list: never, get: never, revoke: never };
-  return gatewayApi({ grpc, keys, deadlineMs: 1, defaultRateLimitPerMinute: 1, sseHeartbeatMs: 1 }).openapi;
+  return gatewayApi({ grpc, keys, webhooks: never, deadlineMs: 1, defaultRateLimitPerMinute: 1, sseHeartbeatMs: 1 })
+    .openapi;
 }

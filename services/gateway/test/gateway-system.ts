@@ -72,6 +72,8 @@ export async function startGatewaySystem(
     MONGO_DB: database,
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: sys.prefix,
+    // One group per run: a group shared with earlier runs would wait for their dead members at every rebalance.
+    WEBHOOK_GROUP_ID: uniqueName('e2e-gateway-webhooks'),
     LOG_LEVEL: 'info',
     CATALOGUE_ADDRESS: sys.addresses.catalogue,
     INVENTORY_ADDRESS: sys.addresses.inventory,

@@ -3,11 +3,17 @@
 // success status with a body valid against its documented schema. The set of operations called must be exactly the
 // set the document lists, so a route added without a test here fails this test.
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { uniqueName, waitFor } from '@o2o/kit-testing';
 import { LOCATIONS } from '../../orders/test/system';
 import { ADMIN_KEY, type Answer, type GatewaySystem, startGatewaySystem } from './gateway-system';
+
+/** A JSON body as the tests read it (shape checked by the assertions). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 let gw: GatewaySystem;
 let doc: { paths: Record<string, Record<string, OperationDoc>> };
@@ -20,8 +26,22 @@ interface OperationDoc {
   responses: Record<string, { content?: Record<string, { schema?: unknown; 'x-o2o-event-schema'?: unknown }> }>;
 }
 
+/** A partner's endpoint on loopback: answers 204 to every delivery and counts them. */
+let receiver: Server;
+let received = 0;
+
 beforeAll(async () => {
-  gw = await startGatewaySystem();
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received += 1;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  gw = await startGatewaySystem({
+    gatewayEnv: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_RETRY_BASE_MS: '200', WEBHOOK_POLL_INTERVAL_MS: '200' },
+  });
   await gw.sys.createLocations();
   const served = await fetch(`${gw.url}/openapi.json`);
   expect(served.status).toBe(200);
@@ -31,6 +51,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gw?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
 }, 60_000);
 
 const called = new Set<string>();
@@ -50,7 +71,7 @@ function operationFor(method: string, path: string): OperationDoc {
 }
 
 /** Calls the gateway and checks the answer against the document: documented success status, body valid. */
-async function conform<T = Record<string, any>>(
+async function conform<T = Json>(
   method: string,
   path: string,
   options: Parameters<GatewaySystem['call']>[2] = {},
@@ -101,6 +122,31 @@ it('every documented operation answers its documented status with a body valid a
     })
   ).body.key;
   await conform('GET', '/v1/admin/api-keys?pageSize=2', { key: ADMIN_KEY });
+  // A partner operating the new store subscribes to its orders' events.
+  const startTime = new Date().toISOString();
+  const partnerKey = (
+    await gw.call<{ key: string }>('POST', '/v1/admin/api-keys', {
+      key: ADMIN_KEY,
+      body: { role: 'partner', subject: uniqueName('partner'), storeIds: [store] },
+    })
+  ).body.key;
+  const subscription = (
+    await conform<{ subscription: { id: string; version: number }; secret: string }>(
+      'POST',
+      '/v1/webhooks/subscriptions',
+      {
+        key: partnerKey,
+        body: {
+          url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/o2o`,
+          eventTypes: ['o2o.orders.v1.*'],
+          filters: { storeIds: [store] },
+          description: 'store feed',
+        },
+      },
+    )
+  ).body;
+  expect(subscription.secret).toMatch(/^whsec_/);
+  const hook = `/v1/webhooks/subscriptions/${subscription.subscription.id}`;
   await conform('PUT', `/v1/locations/${store}`, {
     key: ADMIN_KEY,
     body: {
@@ -185,7 +231,7 @@ it('every documented operation answers its documented status with a body valid a
 
   // A pick-up order at the store: placed, read, worked by the store, collected with the code, returned.
   const pickupOrder = (
-    await conform<{ order: Record<string, any> }>('POST', '/v1/orders', {
+    await conform<{ order: Json }>('POST', '/v1/orders', {
       key: shopperKey,
       headers: { 'idempotency-key': randomUUID() },
       body: {
@@ -263,7 +309,7 @@ it('every documented operation answers its documented status with a body valid a
   });
 
   // A home delivery from the store, watched live: the stream opens with the latest state.
-  const delivered = await gw.call<{ order: Record<string, any> }>('POST', '/v1/orders', {
+  const delivered = await gw.call<{ order: Json }>('POST', '/v1/orders', {
     key: shopperKey,
     headers: { 'idempotency-key': randomUUID() },
     body: {
@@ -309,7 +355,7 @@ it('every documented operation answers its documented status with a body valid a
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const reader = res.body!.getReader();
   let text = '';
-  while (!text.includes('event: update')) text += new TextDecoder().decode((await reader.read()).value);
+  while (!text.includes('event: update')) text += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
   const data = /data: (.*)\n/.exec(text.slice(text.indexOf('event: update')))![1]!;
   const eventSchema = op.responses['200']!.content!['text/event-stream']!['x-o2o-event-schema'];
   const validateEvent = ajv.compile(
@@ -318,6 +364,26 @@ it('every documented operation answers its documented status with a body valid a
   expect(validateEvent(JSON.parse(data))).toBe(true);
   abort.abort();
   called.add(op.operationId);
+
+  // The partner's webhook: deliveries logged, one read, a replay, a rotation, a pause, and the subscription deleted.
+  const log = await waitFor(
+    async () => {
+      const page = await gw.call<{ deliveries: { id: string; status: string }[] }>('GET', `${hook}/deliveries`, {
+        key: partnerKey,
+      });
+      return page.body.deliveries?.some((d) => d.status === 'DELIVERED') ? page : undefined;
+    },
+    { what: 'a delivered webhook', timeoutMs: 20_000 },
+  );
+  expect(received).toBeGreaterThan(0);
+  await conform('GET', `${hook}/deliveries?status=DELIVERED&pageSize=5`, { key: partnerKey });
+  await conform('GET', `${hook}/deliveries/${log.body.deliveries[0]!.id}`, { key: partnerKey });
+  await conform('POST', `${hook}/replay`, { key: partnerKey, body: { from: startTime } });
+  await conform('POST', `${hook}/rotate-secret`, { key: partnerKey, body: { overlapSeconds: 60 } });
+  await conform('GET', '/v1/webhooks/subscriptions', { key: partnerKey });
+  await conform('GET', hook, { key: partnerKey });
+  await conform('PATCH', hook, { key: partnerKey, body: { status: 'PAUSED', description: 'paused for maintenance' } });
+  await conform('DELETE', hook, { key: partnerKey });
 
   // Last, a key revoked.
   const spare = (

@@ -7,6 +7,10 @@ import { uniqueName, waitFor } from '@o2o/kit-testing';
 import { LOCATIONS, type SkuSpec } from '../../orders/test/system';
 import { ADMIN_KEY, type Answer, type GatewaySystem, startGatewaySystem } from './gateway-system';
 
+/** A JSON body as the tests read it (shape checked by the assertions). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
 let gw: GatewaySystem;
 const TEA: SkuSpec = { code: `AUTH-${randomUUID().slice(0, 8)}`, online: 1800, store: 1700 };
 
@@ -48,7 +52,7 @@ function expectProblem(answer: Answer, status: number): Record<string, unknown> 
   return answer.body;
 }
 
-async function place(key: string, body: unknown): Promise<Answer<{ order: Record<string, any> }>> {
+async function place(key: string, body: unknown): Promise<Answer<{ order: Json }>> {
   return gw.call('POST', '/v1/orders', { key, body, headers: { 'idempotency-key': randomUUID() } });
 }
 

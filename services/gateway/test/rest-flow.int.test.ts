@@ -10,6 +10,10 @@ import { uniqueName, waitFor } from '@o2o/kit-testing';
 import { LOCATIONS, type SkuSpec } from '../../orders/test/system';
 import { type GatewaySystem, startGatewaySystem } from './gateway-system';
 
+/** A JSON body as the tests read it (shape checked by the assertions). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
 let gw: GatewaySystem;
 const TEA: SkuSpec = { code: `REST-${randomUUID().slice(0, 8)}`, online: 2500, store: 2300 };
 const PRODUCT_NAME = `Longjing tea ${TEA.code}`;
@@ -126,7 +130,7 @@ it('browse, order idempotently, fulfil, track live, deliver, pay, return: all ov
     payment: { method: 'PAYMENT_METHOD_CARD', card: { number: '4242424242424242' } },
   };
   const idempotencyKey = randomUUID();
-  const placed = await gw.call<{ order: Record<string, any> }>('POST', '/v1/orders', {
+  const placed = await gw.call<{ order: Json }>('POST', '/v1/orders', {
     key: shopper,
     body: orderBody,
     headers: { 'idempotency-key': idempotencyKey },
@@ -248,7 +252,7 @@ it('browse, order idempotently, fulfil, track live, deliver, pay, return: all ov
   // The order completes with its payment captured in full.
   const completed = await waitFor(
     async () => {
-      const got = await gw.call<{ order: Record<string, any> }>('GET', `/v1/orders/${order.id}`, { key: shopper });
+      const got = await gw.call<{ order: Json }>('GET', `/v1/orders/${order.id}`, { key: shopper });
       return got.body.order.status === 'ORDER_STATUS_COMPLETED' && !got.body.order.settling
         ? got.body.order
         : undefined;
@@ -269,18 +273,14 @@ it('browse, order idempotently, fulfil, track live, deliver, pay, return: all ov
   );
 
   // One tea comes back to a store; the store receives it and the shopper is refunded.
-  const requested = await gw.call<{ order: Record<string, any>; returnId: string }>(
-    'POST',
-    `/v1/orders/${order.id}/returns`,
-    {
-      key: shopper,
-      body: { locationId: LOCATIONS.storeA, lines: [{ skuCode: TEA.code, quantity: '1' }], reason: 'gift duplicate' },
-      headers: { 'idempotency-key': randomUUID() },
-    },
-  );
+  const requested = await gw.call<{ order: Json; returnId: string }>('POST', `/v1/orders/${order.id}/returns`, {
+    key: shopper,
+    body: { locationId: LOCATIONS.storeA, lines: [{ skuCode: TEA.code, quantity: '1' }], reason: 'gift duplicate' },
+    headers: { 'idempotency-key': randomUUID() },
+  });
   expect(requested.status).toBe(201);
   expect(requested.body.order.status).toBe('ORDER_STATUS_RETURN_REQUESTED');
-  const received = await gw.call<{ order: Record<string, any> }>(
+  const received = await gw.call<{ order: Json }>(
     'POST',
     `/v1/orders/${order.id}/returns/${requested.body.returnId}/receive`,
     { key: storeStaff, body: {}, headers: { 'idempotency-key': randomUUID() } },
@@ -288,7 +288,7 @@ it('browse, order idempotently, fulfil, track live, deliver, pay, return: all ov
   expect(received.status).toBe(200);
   const refunded = await waitFor(
     async () => {
-      const got = await gw.call<{ order: Record<string, any> }>('GET', `/v1/orders/${order.id}`, { key: shopper });
+      const got = await gw.call<{ order: Json }>('GET', `/v1/orders/${order.id}`, { key: shopper });
       return got.body.order.payment.refunded.amountMinor === '2500' ? got.body.order : undefined;
     },
     { what: 'the refund on the order', timeoutMs: 20_000 },

@@ -127,7 +127,7 @@ export async function startHttpServer(
   const streams = new Set<AbortController>();
   const openapiText = JSON.stringify(options.openapi);
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string, began: number) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const method = req.method ?? 'GET';
     if (method === 'GET' && (url.pathname === '/healthz' || url.pathname === '/livez'))
@@ -144,7 +144,9 @@ export async function startHttpServer(
     const found = match(method, url.pathname);
     if (!found) throw HttpProblem.notFound(`no route for ${url.pathname}`);
     if ('allowed' in found) {
-      throw new HttpProblem(405, `${method} is not allowed here`, { headers: { allow: [...found.allowed].sort().join(', ') } });
+      throw new HttpProblem(405, `${method} is not allowed here`, {
+        headers: { allow: [...found.allowed].sort().join(', ') },
+      });
     }
     const { route, params } = found;
     res.setHeader('x-o2o-operation', route.operationId);
@@ -235,16 +237,23 @@ export async function startHttpServer(
     } finally {
       if (timer) clearTimeout(timer);
       streams.delete(abort);
-      duration.record((performance.now() - began) / 1000, { operation: route.operationId, status: res.statusCode });
     }
   };
 
   const server = createServer((req, res) => {
     const began = performance.now();
+    // Every answer is counted with the status it really had, refusals before any handler included.
+    res.on('finish', () => {
+      const operation = res.getHeader('x-o2o-operation');
+      duration.record((performance.now() - began) / 1000, {
+        operation: typeof operation === 'string' ? operation : 'none',
+        status: res.statusCode,
+      });
+    });
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
-    handle(req, res, requestId, began).catch((error: unknown) => {
+    handle(req, res, requestId).catch((error: unknown) => {
       const problem =
         error instanceof HttpProblem
           ? error

@@ -105,7 +105,9 @@ function scalarSchema(scalar: ScalarType): JsonSchema {
     case ScalarType.UINT64:
     case ScalarType.FIXED64:
       return UINT64;
-    default:
+    case ScalarType.INT64:
+    case ScalarType.SINT64:
+    case ScalarType.SFIXED64:
       return INT64;
   }
 }

@@ -4,7 +4,7 @@ import type { Principal, Role } from '@o2o/kit-grpc';
 import { isServiceError, problemFromGrpc } from '../http/grpc-errors';
 import { HttpProblem } from '../http/problem';
 import type { JsonSchema, QueryParam, RequestContext, Route } from '../http/route';
-import { commentOf, type Contract, isStringMessage, SchemaBuilder } from './contract';
+import { commentOf, type Contract, isStringMessage, type SchemaBuilder } from './contract';
 import type { GrpcGateway } from './grpc-call';
 
 /** A query parameter bound to a (possibly nested) request field, e.g. `pageSize` → `page.pageSize`. */

@@ -10,15 +10,8 @@ import { replayOrder } from './ordering';
 import { pageOf, readCursor } from './paging';
 import type { DeliveryStore, NewDelivery, SubscriptionStore } from './ports';
 import { deliveryView, type WebhookDelivery } from './rest-mapping';
-import {
-  onlyFields,
-  readBody,
-  readBoolean,
-  readDeliveryStatus,
-  readPage,
-  readTime,
-  Violations,
-} from './validation';
+import { onlyFields, readBody, readBoolean, readDeliveryStatus, readPage, readTime, Violations } from './validation';
+import type { WebhookMetrics } from './webhook-metrics';
 
 /** Query of the delivery log. */
 export interface ListWebhookDeliveriesRequest {
@@ -58,6 +51,7 @@ export interface DeliveryDeps {
   replayMax: number;
   /** Tells this replica's worker that deliveries are due. */
   kick: () => void;
+  metrics?: Pick<WebhookMetrics, 'queued'>;
   now?: () => Date;
 }
 
@@ -112,7 +106,11 @@ export function deliveryUseCases(deps: DeliveryDeps) {
      * Re-queues the subscription's deliveries of events in [from, to] (one per event, its latest copy; only the dead
      * ones with `onlyDead`), in their original order per key, behind anything pending. Answers how many were queued.
      */
-    async replay(principal: Principal, subscriptionId: string, body: ReplayWebhookRequest): Promise<ReplayWebhookResponse> {
+    async replay(
+      principal: Principal,
+      subscriptionId: string,
+      body: ReplayWebhookRequest,
+    ): Promise<ReplayWebhookResponse> {
       const v = new Violations();
       const b = readBody(body, v);
       onlyFields(b, ['from', 'to', 'onlyDead'], v);
@@ -133,7 +131,10 @@ export function deliveryUseCases(deps: DeliveryDeps) {
         ]);
       }
       const queued = await queueCopies(deliveries, events, time);
-      if (queued > 0) deps.kick();
+      if (queued > 0) {
+        deps.metrics?.queued('replay', queued);
+        deps.kick();
+      }
       return { queued };
     },
   };

@@ -113,10 +113,11 @@ export function mongoDeliveryStore(db: Db): DeliveryStore & { ensureIndexes(): P
     },
 
     async park(id, seen, until) {
-      await docs.updateOne(
+      const written = await docs.updateOne(
         { _id: id, status: 'PENDING', claimToken: null, nextAttemptTime: seen },
         { $set: { nextAttemptTime: until } },
       );
+      return written.modifiedCount === 1;
     },
 
     async claim(id, { now, leaseUntil, token }) {

@@ -3,7 +3,6 @@
 // payments event arrives first. A snapshot never replaces one of a newer order version.
 import type { Db } from 'mongodb';
 import { isDuplicateKeyError } from '@o2o/kit-mongo';
-import type { OrderFacts } from './model';
 import type { OrderFactsStore } from './ports';
 
 /** The collection of the projection. */

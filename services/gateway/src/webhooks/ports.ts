@@ -60,8 +60,8 @@ export interface DeliveryStore {
   due(now: Date, limit: number): Promise<Delivery[]>;
   /** The PENDING delivery of (subscription, key) with the smallest sequence. */
   earliestPending(subscriptionId: string, orderingKey: string): Promise<Delivery | undefined>;
-  /** Moves a due delivery's next attempt to `until`, if nobody changed it since it was read (`seen`). */
-  park(id: string, seen: Date | undefined, until: Date): Promise<void>;
+  /** Moves an unclaimed delivery's next attempt from `seen` to `until`; false if it changed since it was read. */
+  park(id: string, seen: Date | undefined, until: Date): Promise<boolean>;
   /** Claims a due PENDING delivery until `leaseUntil` under `token`; undefined when another replica has it. */
   claim(id: string, options: { now: Date; leaseUntil: Date; token: string }): Promise<Delivery | undefined>;
   /** Records an attempt under the claim; false when the claim was lost (the lease ran out, or it was deleted). */

@@ -23,6 +23,7 @@ export interface Principal {
 export const PRINCIPAL_METADATA_KEY = 'x-o2o-principal';
 
 const MAX_ENCODED = 8_192;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** Writes the principal into call metadata (the gateway does this on every call it makes for a client). */
 export function principalMetadata(principal: Principal, into: Metadata = new Metadata()): Metadata {
@@ -57,7 +58,11 @@ export function principalFrom(metadata: Metadata): Principal | undefined {
   if (values.length === 0) return undefined;
   if (values.length > 1) throw new PrincipalError('more than one principal');
   const raw = values[0];
-  if (typeof raw !== 'string' || raw.length > MAX_ENCODED) throw new PrincipalError('malformed principal');
+  // Node's base64url decoder skips characters it does not know, so the alphabet is checked first: only the exact
+  // encoding principalMetadata writes is read.
+  if (typeof raw !== 'string' || raw.length > MAX_ENCODED || !BASE64URL.test(raw)) {
+    throw new PrincipalError('malformed principal');
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
@@ -81,7 +86,7 @@ export interface OrderAttribution {
   storeId: string;
   /** The marketplace partner that placed it; empty otherwise. */
   partnerId: string;
-  /** Every location that fulfils (or fulfilled) part of it. */
+  /** Every location that fulfils (or fulfilled) part of it, and every location goods are returned to. */
   locationIds: readonly string[];
 }
 

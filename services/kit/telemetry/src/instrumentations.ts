@@ -15,7 +15,10 @@ export function createInstrumentations() {
     // Kubernetes probes call grpc.health.v1 Check every few seconds per pod: tracing them buries real traffic.
     // The option matches bare method names, so no service method may be called Check or Watch.
     new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
-    new HttpInstrumentation(),
+    // Probes of HTTP services (the gateway's /healthz, /livez, /readyz) are not traced either.
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => /^\/(healthz|livez|readyz)(\?|$)/.test(req.url ?? ''),
+    }),
     new KafkaJsInstrumentation(),
     // Mongoose spans show the model operation, driver spans the wire command; query values stay out of both.
     new MongooseInstrumentation(),
