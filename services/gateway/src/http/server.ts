@@ -242,9 +242,11 @@ export async function startHttpServer(
 
   const server = createServer((req, res) => {
     const began = performance.now();
-    // Every answer is counted with the status it really had, refusals before any handler included.
+    // Every REST answer is counted with the status it really had, refusals before any handler included; probes and
+    // the OpenAPI document are not.
     res.on('finish', () => {
       const operation = res.getHeader('x-o2o-operation');
+      if (typeof operation !== 'string' && res.statusCode < 400) return;
       duration.record((performance.now() - began) / 1000, {
         operation: typeof operation === 'string' ? operation : 'none',
         status: res.statusCode,
