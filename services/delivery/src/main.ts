@@ -5,6 +5,7 @@ import { createKafkaClient } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
 import { startEventPipeline } from '@o2o/kit-outbox';
+import { mayWatchShipment } from './app/access';
 import { trackedShipment } from './app/change-fulfilment';
 import { heldShipments } from './app/courier-commands';
 import { reconcileCourierSlots } from './app/dispatch';
@@ -176,6 +177,7 @@ export async function start(
   const tracking = trackingGrpcHandlers({
     hub,
     store: trackingStore,
+    mayWatch: (caller, shipmentId) => mayWatchShipment({ fulfilments: stored }, caller, shipmentId),
     logger,
     maxPerSecond: config.POSITION_MAX_PER_SECOND,
     onReports: (outcome, count) => metrics.position(outcome, count),

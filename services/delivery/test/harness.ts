@@ -44,6 +44,13 @@ const TYPE: Record<GroupSpec['type'], FulfilmentType> = {
   IN_STORE_CARRY_OUT: FulfilmentType.FULFILMENT_TYPE_IN_STORE_CARRY_OUT,
 };
 
+/** Whose order it is, as OrderConfirmed carries it (customer cust-1, no store, no partner unless given). */
+export interface Attribution {
+  customerId?: string;
+  storeId?: string;
+  partnerId?: string;
+}
+
 /** A delivery event as a test reads it from the topic. */
 export interface DeliveryEventRecord {
   type: string;
@@ -62,7 +69,7 @@ export interface DeliveryHarness {
   /** Every event delivery published so far, decoded. */
   events(): DeliveryEventRecord[];
   /** Publishes OrderConfirmed for an order with these groups (home-delivery destination DROP_OFF). */
-  confirmOrder(orderId: string, groups: GroupSpec[]): Promise<void>;
+  confirmOrder(orderId: string, groups: GroupSpec[], attribution?: Attribution): Promise<void>;
   /** Publishes OrderCancelled for the order. */
   cancelOrder(orderId: string, groups: GroupSpec[]): Promise<void>;
   /** Another replica of delivery: same database, topics and groups (stopped with the harness). */
@@ -116,8 +123,12 @@ export async function startDelivery(env: Record<string, string> = {}): Promise<D
   const probe = await collectTopic(delivery.topic);
   const ordersTopic = `${prefix}o2o.orders.v1`;
 
-  const publishOrder = (type: 'OrderConfirmed' | 'OrderCancelled', orderId: string, groups: GroupSpec[]) =>
-    publishOrderEvent(ordersTopic, type, orderId, groups);
+  const publishOrder = (
+    type: 'OrderConfirmed' | 'OrderCancelled',
+    orderId: string,
+    groups: GroupSpec[],
+    attribution?: Attribution,
+  ) => publishOrderEvent(ordersTopic, type, orderId, groups, attribution);
 
   return {
     delivery,
@@ -127,7 +138,7 @@ export async function startDelivery(env: Record<string, string> = {}): Promise<D
     raw,
     prefix,
     events: () => probe.messages.map(decodeDeliveryEvent),
-    confirmOrder: (orderId, groups) => publishOrder('OrderConfirmed', orderId, groups),
+    confirmOrder: (orderId, groups, attribution) => publishOrder('OrderConfirmed', orderId, groups, attribution),
     cancelOrder: (orderId, groups) => publishOrder('OrderCancelled', orderId, groups),
     async startReplica() {
       const replica = await start(config, { logger });
@@ -151,8 +162,9 @@ export async function publishOrderEvent(
   type: 'OrderConfirmed' | 'OrderCancelled',
   orderId: string,
   groups: GroupSpec[],
+  attribution?: Attribution,
 ): Promise<void> {
-  const order = orderWith(orderId, groups);
+  const order = orderWith(orderId, groups, attribution);
   const value =
     type === 'OrderConfirmed'
       ? orderEvents.OrderConfirmed.encode({ order }).finish()
@@ -171,12 +183,14 @@ export async function publishOrderEvent(
   await publishTo(topic, [message]);
 }
 
-/** An order as OrderConfirmed carries it: its groups (one item each) and a home-delivery destination. */
-export function orderWith(orderId: string, groups: GroupSpec[]): Order {
+/** An order as OrderConfirmed carries it: its groups (one item each), a home-delivery destination, whose it is. */
+export function orderWith(orderId: string, groups: GroupSpec[], attribution: Attribution = {}): Order {
   return orderEvents.OrderConfirmed.fromPartial({
     order: {
       id: orderId,
-      customerId: 'cust-1',
+      customerId: attribution.customerId ?? 'cust-1',
+      storeId: attribution.storeId ?? '',
+      ...(attribution.partnerId ? { marketplace: { partnerId: attribution.partnerId, externalOrderId: orderId } } : {}),
       fulfilment: {
         type: TYPE[groups[0]?.type ?? 'HOME_DELIVERY'],
         delivery: {

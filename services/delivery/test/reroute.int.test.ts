@@ -170,11 +170,17 @@ it('a warehouse that never accepts: re-routed to the store, which delivers; capt
         statuses: [],
         placedAfter: undefined,
         placedBefore: undefined,
+        partnerId: '',
         page: { pageSize: 200, pageToken: '' },
       })
     ).orders.map((o) => o.id);
   expect(await listed(LOCATIONS.storeB)).toContain(orderId);
   expect(await listed(LOCATIONS.warehouse)).not.toContain(orderId);
+  // The order is read COMPLETED as soon as it is stored; its events reach the topic when the relay has sent them.
+  await waitFor(async () => sys.orderEvents(orderId).some((e) => e.type === 'OrderCompleted') || undefined, {
+    what: `OrderCompleted of ${orderId} on the topic`,
+    timeoutMs: 15_000,
+  });
   const types = sys.orderEvents(orderId).map((e) => e.type);
   expect(
     types.filter((t) =>

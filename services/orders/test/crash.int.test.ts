@@ -138,6 +138,7 @@ it('kill -9 of orders mid-placement: every order settles, nothing orphaned, noth
             storeId: '',
             placedAfter: undefined,
             placedBefore: undefined,
+            partnerId: '',
           })
         ).orders;
         return list.every((o) => SETTLED.has(o.status) && !o.settling) ? list : undefined;

@@ -231,6 +231,7 @@ function cardAuthorization(overrides: Partial<AuthorizeRequest> = {}): Authorize
     amount: cny(10_000),
     method: 'CARD',
     cardNumber: TEST_CARDS.approve,
+    attribution: { customerId: 'cust-1', storeId: '', partnerId: '', locationIds: ['wh-1'] },
     ...overrides,
   };
 }

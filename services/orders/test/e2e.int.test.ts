@@ -491,6 +491,7 @@ it('marketplace: the same partner order sent several times (also at once, other 
     statuses: [],
     placedAfter: undefined,
     placedBefore: undefined,
+    partnerId: '',
   });
   expect(orders.map((o) => o.id)).toEqual([order.id]);
   // One hold of two units, one payment.
@@ -755,6 +756,7 @@ it('bad input: INVALID_ARGUMENT naming the fields, nothing created; unknown orde
         statuses: [],
         placedAfter: undefined,
         placedBefore: undefined,
+        partnerId: '',
       })
     ).orders;
   expect(await list()).toEqual([]);

@@ -68,6 +68,7 @@ const list = (request: Partial<ListOrdersRequest>) =>
     statuses: [],
     placedAfter: undefined,
     placedBefore: undefined,
+    partnerId: '',
     ...request,
   });
 

@@ -93,6 +93,7 @@ export function cardRequest(overrides: Partial<AuthorizePaymentRequest> = {}): A
     wallet: undefined,
     store: undefined,
     expireTime: undefined,
+    attribution: undefined,
     ...overrides,
   };
 }

@@ -1,10 +1,12 @@
-import { status } from '@grpc/grpc-js';
+import { type Metadata, status } from '@grpc/grpc-js';
 import type { PageRequest } from '@o2o/contracts/gen/o2o/common/v1/paging';
 import { DeliveryServiceService, type DeliveryServiceServer } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
 import {
+  callerFrom,
   errorMapper,
   type InFlight,
   pageResponse,
+  type Principal,
   readPageRequest,
   type ServedService,
   type StatusTable,
@@ -37,7 +39,13 @@ export const DELIVERY_STATUS: StatusTable<DeliveryErrorKind> = {
   'resource-exhausted': status.RESOURCE_EXHAUSTED,
   aborted: status.ABORTED,
   unavailable: status.UNAVAILABLE,
+  unauthenticated: status.UNAUTHENTICATED,
 };
+
+/** The caller's principal from call metadata; a malformed one is refused as UNAUTHENTICATED before anything runs. */
+export function deliveryCaller(metadata: Metadata): Principal | undefined {
+  return callerFrom(metadata, (message) => new DeliveryError('unauthenticated', message));
+}
 
 /** The streaming half of the service (live tracking), built by the tracking adapter. */
 export type TrackingHandlers = Pick<DeliveryServiceServer, 'reportPositions' | 'watchShipment'>;
@@ -53,7 +61,9 @@ export function deliveryGrpcService(
   },
 ): ServedService {
   const mapError = errorMapper(isDeliveryError, DELIVERY_STATUS, deps.logger);
-  const wrap = <Req, Res>(handler: (request: Req) => Promise<Res>) => unary(handler, mapError, deps.inFlight);
+  // Every handler gets the caller's principal, read before anything else.
+  const wrap = <Req, Res>(handler: (request: Req, caller: Principal | undefined) => Promise<Res>) =>
+    unary<Req, Res>(async (request, call) => handler(request, deliveryCaller(call.metadata)), mapError, deps.inFlight);
   // The live position is stored beside the fulfilment; only a shipment a courier took has one to read.
   const view = async (state: FulfilmentState) => {
     const tracking = state.shipment?.courierId ? await deps.storedTracking(state.shipment.id) : undefined;
@@ -62,9 +72,9 @@ export function deliveryGrpcService(
   const answer = async (state: FulfilmentState) => ({ fulfilment: await view(state) });
 
   const implementation: DeliveryServiceServer = {
-    getFulfilment: wrap(async (req) => answer(await getFulfilment(deps, req))),
+    getFulfilment: wrap(async (req, caller) => answer(await getFulfilment(deps, req, { caller }))),
 
-    listFulfilments: wrap(async (req) => {
+    listFulfilments: wrap(async (req, caller) => {
       const statuses: TaskStatus[] = [];
       req.taskStatuses.forEach((s, i) => {
         const known = TASK_STATUS_FROM_PB[s];
@@ -75,7 +85,7 @@ export function deliveryGrpcService(
       });
       const filter = { locationId: req.locationId, statuses };
       const page = readPage(req.page, filter);
-      const result = await listFulfilments(deps, { ...filter, page });
+      const result = await listFulfilments(deps, { ...filter, page }, { caller });
       return {
         // A work queue, not a tracking view: no per-item position read (GetFulfilment and WatchShipment have it).
         fulfilments: result.items.map((state) => fulfilmentToPb(state)),
@@ -83,43 +93,47 @@ export function deliveryGrpcService(
       };
     }),
 
-    acceptTask: wrap(async (req) => answer(await acceptTask(deps, req))),
-    markPicked: wrap(async (req) => answer(await markPicked(deps, req))),
-    markReady: wrap(async (req) => answer(await markReady(deps, req))),
+    acceptTask: wrap(async (req, caller) => answer(await acceptTask(deps, req, { caller }))),
+    markPicked: wrap(async (req, caller) => answer(await markPicked(deps, req, { caller }))),
+    markReady: wrap(async (req, caller) => answer(await markReady(deps, req, { caller }))),
 
-    getHandoverCode: wrap(async (req) => {
-      const code = await getHandoverCode(deps, req);
+    getHandoverCode: wrap(async (req, caller) => {
+      const code = await getHandoverCode(deps, req, { caller });
       return { code: code.code, qrPayload: code.qrPayload, expireTime: code.expiresAt };
     }),
 
-    verifyPickup: wrap(async (req) => answer(await verifyPickup(deps, req))),
+    verifyPickup: wrap(async (req, caller) => answer(await verifyPickup(deps, req, { caller }))),
 
-    registerCourier: wrap(async (req) => {
+    registerCourier: wrap(async (req, caller) => {
       const vehicle = VEHICLE_FROM_PB[req.vehicle];
-      return { courier: courierToPb(await registerCourier(deps, { ...req, vehicle })) };
+      return { courier: courierToPb(await registerCourier(deps, { ...req, vehicle }, { caller })) };
     }),
 
-    getCourier: wrap(async (req) => {
-      const { courier, offers } = await getCourier(deps, req);
+    getCourier: wrap(async (req, caller) => {
+      const { courier, offers } = await getCourier(deps, req, { caller });
       return { courier: courierToPb(courier), offers: await Promise.all(offers.map(view)) };
     }),
 
-    setCourierAvailability: wrap(async (req) => {
+    setCourierAvailability: wrap(async (req, caller) => {
       const point = req.point && { latitude: req.point.latitude, longitude: req.point.longitude };
-      const courier = await setCourierAvailability(deps, {
-        courierId: req.courierId,
-        available: req.available,
-        ...(point ? { point } : {}),
-      });
+      const courier = await setCourierAvailability(
+        deps,
+        {
+          courierId: req.courierId,
+          available: req.available,
+          ...(point ? { point } : {}),
+        },
+        { caller },
+      );
       return { courier: courierToPb(courier) };
     }),
 
-    acceptAssignment: wrap(async (req) => answer(await acceptAssignment(deps, req))),
-    declineAssignment: wrap(async (req) => answer(await declineAssignment(deps, req))),
-    confirmCollection: wrap(async (req) => answer(await confirmCollection(deps, req))),
-    startDelivery: wrap(async (req) => answer(await startDelivery(deps, req))),
-    confirmDelivery: wrap(async (req) => answer(await confirmDelivery(deps, req))),
-    reportDeliveryFailure: wrap(async (req) => answer(await reportDeliveryFailure(deps, req))),
+    acceptAssignment: wrap(async (req, caller) => answer(await acceptAssignment(deps, req, { caller }))),
+    declineAssignment: wrap(async (req, caller) => answer(await declineAssignment(deps, req, { caller }))),
+    confirmCollection: wrap(async (req, caller) => answer(await confirmCollection(deps, req, { caller }))),
+    startDelivery: wrap(async (req, caller) => answer(await startDelivery(deps, req, { caller }))),
+    confirmDelivery: wrap(async (req, caller) => answer(await confirmDelivery(deps, req, { caller }))),
+    reportDeliveryFailure: wrap(async (req, caller) => answer(await reportDeliveryFailure(deps, req, { caller }))),
 
     reportPositions: deps.tracking.reportPositions,
     watchShipment: deps.tracking.watchShipment,

@@ -1,5 +1,5 @@
 // The tracking RPCs over a real grpc-js server on loopback (port 0), with the real hub and an in-memory store.
-import { credentials, Server, ServerCredentials, type ServiceError, status } from '@grpc/grpc-js';
+import { credentials, Metadata, Server, ServerCredentials, type ServiceError, status } from '@grpc/grpc-js';
 import {
   DeliveryServiceClient,
   DeliveryServiceService,
@@ -8,7 +8,7 @@ import {
   ShipmentStatus,
   WatchShipmentResponse,
 } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
-import { decodeFieldViolations } from '@o2o/kit-grpc';
+import { decodeFieldViolations, PRINCIPAL_METADATA_KEY, type Principal, principalMetadata } from '@o2o/kit-grpc';
 import { createLogger } from '@o2o/kit-log';
 import { createTrackingHub, type TrackingHub } from '../app/tracking-hub';
 import type { TrackedShipment, TrackingStore } from '../app/tracking-ports';
@@ -70,6 +70,8 @@ async function startHarness(options: { maxPerSecond?: number } = {}): Promise<Ha
   const handlers = trackingGrpcHandlers({
     hub,
     store,
+    // The service asks its fulfilments (app/access.ts); here: cust-1 owns shp-1, and admins see everything.
+    mayWatch: async (caller, id) => caller.role === 'admin' || (caller.subject === 'cust-1' && id === 'shp-1'),
     logger,
     maxPerSecond: options.maxPerSecond ?? 20,
     onReports: (outcome, count) => (outcomes[outcome] = (outcomes[outcome] ?? 0) + count),
@@ -111,17 +113,17 @@ function report(overrides: Partial<ReportPositionsRequest> = {}): ReportPosition
 }
 
 /** Opens a courier stream; `done` settles with the summary or the status the stream ended with. */
-function courierStream(client: DeliveryServiceClient) {
+function courierStream(client: DeliveryServiceClient, metadata = new Metadata()) {
   let settle: (value: { error?: ServiceError; response?: ReportPositionsResponse }) => void = () => undefined;
   const done = new Promise<{ error?: ServiceError; response?: ReportPositionsResponse }>((r) => (settle = r));
-  const stream = client.reportPositions((error, response) => settle(error ? { error } : { response }));
+  const stream = client.reportPositions(metadata, (error, response) => settle(error ? { error } : { response }));
   return { stream, done };
 }
 
 /** Opens a watch; collects what arrives and how it ended. */
-function watcher(client: DeliveryServiceClient, shipmentId: string) {
+function watcher(client: DeliveryServiceClient, shipmentId: string, metadata = new Metadata()) {
   const received: WatchShipmentResponse[] = [];
-  const call = client.watchShipment({ shipmentId });
+  const call = client.watchShipment({ shipmentId }, metadata);
   const ended = new Promise<{ error?: ServiceError }>((resolve) => {
     call.on('data', (m: WatchShipmentResponse) => received.push(m));
     call.on('error', (error: ServiceError) => resolve({ error }));
@@ -140,6 +142,56 @@ async function until(check: () => boolean, ms = 3_000): Promise<void> {
     await sleep(10);
   }
 }
+
+describe('caller identity on the streams', () => {
+  const shopper: Principal = { role: 'shopper', subject: 'cust-1', storeIds: [], scopes: [] };
+  const admin: Principal = { role: 'admin', subject: 'ops-1', storeIds: [], scopes: [] };
+  const malformed = () => {
+    const metadata = new Metadata();
+    metadata.set(PRINCIPAL_METADATA_KEY, 'not-a-principal');
+    return metadata;
+  };
+
+  it('a shopper watches their own shipment; someone else’s is NOT_FOUND, word for word as a missing one', async () => {
+    harness = await startHarness();
+    harness.hub.publishStatus(shipment('shp-1'));
+    harness.hub.publishStatus(shipment('shp-other', { courierId: 'c-2' }));
+    const own = watcher(harness.client, 'shp-1', principalMetadata(shopper));
+    await until(() => own.received.length === 1);
+    const other = await watcher(harness.client, 'shp-other', principalMetadata(shopper)).ended;
+    const missing = await watcher(harness.client, 'shp-none').ended;
+    expect(other.error?.code).toBe(status.NOT_FOUND);
+    expect(other.error?.details).toBe('Shipment "shp-other" does not exist');
+    expect(missing.error?.details).toBe('Shipment "shp-none" does not exist');
+    const byAdmin = watcher(harness.client, 'shp-other', principalMetadata(admin));
+    await until(() => byAdmin.received.length === 1);
+    own.call.cancel();
+    byAdmin.call.cancel();
+  });
+
+  it('a malformed principal is UNAUTHENTICATED, on a watch and on a courier stream', async () => {
+    harness = await startHarness();
+    expect((await watcher(harness.client, 'shp-1', malformed()).ended).error?.code).toBe(status.UNAUTHENTICATED);
+    const { stream, done } = courierStream(harness.client, malformed());
+    stream.write(report());
+    stream.end();
+    expect((await done).error?.code).toBe(status.UNAUTHENTICATED);
+    expect(harness.outcomes).toEqual({});
+  });
+
+  it('courier streams are not open to gateway callers: PERMISSION_DENIED, no position taken; an admin may', async () => {
+    harness = await startHarness();
+    const refused = courierStream(harness.client, principalMetadata(shopper));
+    refused.stream.write(report());
+    refused.stream.end();
+    expect((await refused.done).error?.code).toBe(status.PERMISSION_DENIED);
+    expect(harness.hub.lastFixMs('shp-1')).toBeUndefined();
+    const allowed = courierStream(harness.client, principalMetadata(admin));
+    allowed.stream.write(report());
+    allowed.stream.end();
+    expect((await allowed.done).response).toEqual({ accepted: 1, rejected: {} });
+  });
+});
 
 describe('ReportPositions and WatchShipment', () => {
   it('streams a 10/s courier to 50 watchers: every watcher sees every update, in order, then the end', async () => {

@@ -13,13 +13,14 @@ import type {
   WatchShipmentRequest,
   WatchShipmentResponse,
 } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
-import { errorMapper, invertEnumTable } from '@o2o/kit-grpc';
+import { errorMapper, invertEnumTable, type Principal } from '@o2o/kit-grpc';
 import type { Logger } from '@o2o/kit-log';
+import { checkCourierCall } from '../app/access';
 import type { TrackingHub } from '../app/tracking-hub';
 import type { ShipmentUpdate, TrackedShipment, TrackingStore } from '../app/tracking-ports';
 import { DeliveryError, isDeliveryError } from '../domain/errors';
 import { isCarrying, type RejectReason, TokenBucket, validateFix } from '../domain/tracking';
-import { DELIVERY_STATUS, type TrackingHandlers } from './grpc-server';
+import { DELIVERY_STATUS, deliveryCaller, type TrackingHandlers } from './grpc-server';
 import { positionToPb, SHIPMENT_STATUS_TO_PB } from './proto-mapping';
 
 /** What the tracking handlers need. */
@@ -27,6 +28,8 @@ export interface TrackingHandlerDeps {
   hub: TrackingHub;
   /** Reads the shipment a report names. */
   store: Pick<TrackingStore, 'shipment' | 'carriedBy'>;
+  /** Whether a caller with a principal may watch a shipment (app/access.ts mayWatchShipment). */
+  mayWatch(caller: Principal, shipmentId: string): Promise<boolean>;
   logger: Logger;
   /** Told of every report's outcome as it is decided (metrics); `count` is always 1 today. */
   onReports?: (outcome: ReportOutcome, count: number) => void;
@@ -68,6 +71,8 @@ export function trackingGrpcHandlers(deps: TrackingHandlerDeps): TrackingHandler
   async function readReports(
     call: ServerReadableStream<ReportPositionsRequest, ReportPositionsResponse>,
   ): Promise<ReportPositionsResponse | undefined> {
+    // Couriers do not come through the gateway: a principal other than an admin's ends the stream before any read.
+    checkCourierCall(deliveryCaller(call.metadata));
     const summary: ReportPositionsResponse = { accepted: 0, rejected: {} };
     const reject = (reason: RejectReason) => {
       summary.rejected[reason] = (summary.rejected[reason] ?? 0) + 1;
@@ -176,11 +181,15 @@ export function trackingGrpcHandlers(deps: TrackingHandlerDeps): TrackingHandler
   };
 
   async function streamUpdates(call: ServerWritableStream<WatchShipmentRequest, WatchShipmentResponse>) {
+    const caller = deliveryCaller(call.metadata);
     const shipmentId = call.request.shipmentId;
     if (!shipmentId) throw DeliveryError.invalid([{ field: 'shipment_id', description: 'is required' }]);
     if (deps.hub.closing.aborted) throw shuttingDown();
+    const missing = () => new DeliveryError('not-found', `Shipment "${shipmentId}" does not exist`);
+    // Someone else's shipment is answered as a missing one: ids do not leak.
+    if (caller && !(await deps.mayWatch(caller, shipmentId))) throw missing();
     const watch = await deps.hub.watch(shipmentId);
-    if (!watch) throw new DeliveryError('not-found', `Shipment "${shipmentId}" does not exist`);
+    if (!watch) throw missing();
     const stop = () => watch.close();
     call.on('cancelled', stop);
     try {

@@ -96,6 +96,11 @@ function confirmedOrder(order: orders.Order): ConfirmedOrder {
   return {
     orderId: order.id,
     ...(order.customerId ? { customerId: order.customerId } : {}),
+    attribution: {
+      customerId: order.customerId,
+      storeId: order.storeId,
+      partnerId: order.marketplace?.partnerId ?? '',
+    },
     ...(delivery ? { delivery } : {}),
     groups: order.groups.map((g) => ({
       groupId: g.id,

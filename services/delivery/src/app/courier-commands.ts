@@ -3,6 +3,7 @@ import { type CourierState, validateProfile, type Vehicle } from '../domain/cour
 import { DeliveryError } from '../domain/errors';
 import { fulfilmentIdOfShipment } from '../domain/fulfilment';
 import type { FulfilmentState, GeoPoint } from '../domain/types';
+import { type CallerOption, checkCourierCall } from './access';
 import type { Deps } from './ports';
 import { checks } from './validate';
 
@@ -10,7 +11,9 @@ import { checks } from './validate';
 export async function registerCourier(
   deps: Deps,
   input: { courierId: string; name: string; phone: string; vehicle: Vehicle | undefined; capacity: number },
+  { caller }: CallerOption = {},
 ): Promise<CourierState> {
+  checkCourierCall(caller);
   const profile = validateProfile({ id: input.courierId, ...input });
   return deps.couriers.register(profile, deps.clock.now());
 }
@@ -19,7 +22,9 @@ export async function registerCourier(
 export async function getCourier(
   deps: Deps,
   input: { courierId: string },
+  { caller }: CallerOption = {},
 ): Promise<{ courier: CourierState; offers: FulfilmentState[] }> {
+  checkCourierCall(caller);
   checks().id('courier_id', input.courierId).done();
   const courier = await deps.couriers.find(input.courierId);
   if (!courier) throw new DeliveryError('not-found', `Courier "${input.courierId}" is not registered`);
@@ -39,7 +44,9 @@ export async function heldShipments(
 export async function setCourierAvailability(
   deps: Deps,
   input: { courierId: string; available: boolean; point?: GeoPoint },
+  { caller }: CallerOption = {},
 ): Promise<CourierState> {
+  checkCourierCall(caller);
   const c = checks().id('courier_id', input.courierId);
   if (input.point) {
     const { latitude, longitude } = input.point;

@@ -3,7 +3,7 @@
 // group its location did not accept in time.
 import { DeliveryError, isDeliveryError } from '../domain/errors';
 import { Fulfilment, fulfilmentIdFor } from '../domain/fulfilment';
-import type { DeliveryTarget, FulfilmentType, Item } from '../domain/types';
+import type { DeliveryTarget, FulfilmentAttribution, FulfilmentType, Item } from '../domain/types';
 import { changeFulfilment } from './change-fulfilment';
 import type { Deps } from './ports';
 
@@ -20,6 +20,8 @@ export interface ConfirmedGroup {
 export interface ConfirmedOrder {
   orderId: string;
   customerId?: string;
+  /** Whose order it is: recorded on each fulfilment, for who may see it. */
+  attribution?: FulfilmentAttribution;
   delivery?: DeliveryTarget;
   groups: ConfirmedGroup[];
 }
@@ -46,6 +48,7 @@ export async function createFulfilments(deps: Deps, order: ConfirmedOrder): Prom
         type: group.type,
         items: group.items,
         ...(order.customerId ? { customerId: order.customerId } : {}),
+        ...(order.attribution ? { attribution: order.attribution } : {}),
         ...(needsShipment && order.delivery ? { delivery: order.delivery } : {}),
         ...(origin ? { origin } : {}),
       },

@@ -2,13 +2,15 @@
 import { DeliveryError } from '../domain/errors';
 import { fulfilmentIdFor } from '../domain/fulfilment';
 import type { FulfilmentState, TaskStatus } from '../domain/types';
+import { type CallerOption, checkActsFor, maySeeFulfilment } from './access';
 import type { Deps, Page } from './ports';
 import { checks } from './validate';
 
-/** One fulfilment by id, or by order id and group id. */
+/** One fulfilment by id, or by order id and group id; NOT_FOUND as well when the caller may not see it. */
 export async function getFulfilment(
   deps: Deps,
   input: { fulfilmentId: string; orderId: string; groupId: string },
+  { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
   const byId = input.fulfilmentId !== '';
   const c = checks();
@@ -24,15 +26,18 @@ export async function getFulfilment(
   c.done();
   const id = byId ? input.fulfilmentId : fulfilmentIdFor(input.orderId, input.groupId);
   const state = await deps.fulfilments.find(id);
-  if (!state) throw new DeliveryError('not-found', `Fulfilment "${id}" does not exist`);
+  if (!state || !maySeeFulfilment(caller, state))
+    throw new DeliveryError('not-found', `Fulfilment "${id}" does not exist`);
   return state;
 }
 
-/** A location's fulfilments, oldest first. */
+/** A location's fulfilments, oldest first; a caller must act for the location. */
 export async function listFulfilments(
   deps: Deps,
   input: { locationId: string; statuses: TaskStatus[]; page: { size: number; after?: string } },
+  { caller }: CallerOption = {},
 ): Promise<Page<FulfilmentState>> {
   checks().id('location_id', input.locationId).done();
+  checkActsFor(caller, input.locationId);
   return deps.fulfilments.listByLocation(input.locationId, { statuses: input.statuses }, input.page);
 }

@@ -1,6 +1,7 @@
 // What a courier does with a shipment: answer the offer, collect, leave, deliver with the shopper's code, or fail.
 import { DeliveryError } from '../domain/errors';
 import type { FulfilmentState } from '../domain/types';
+import { type CallerOption, checkCourierCall } from './access';
 import { changeFulfilment } from './change-fulfilment';
 import { dispatchShipment } from './dispatch';
 import type { Deps } from './ports';
@@ -14,7 +15,12 @@ export interface CourierCommand {
 }
 
 /** The courier takes the shipment offered to it. */
-export async function acceptAssignment(deps: Deps, input: CourierCommand): Promise<FulfilmentState> {
+export async function acceptAssignment(
+  deps: Deps,
+  input: CourierCommand,
+  { caller }: CallerOption = {},
+): Promise<FulfilmentState> {
+  checkCourierCall(caller);
   const id = await fulfilmentOf(deps, input);
   const { state } = await changeFulfilment(deps, id, (f) => f.acceptAssignment(input.courierId, deps.clock.now()));
   return state;
@@ -24,7 +30,9 @@ export async function acceptAssignment(deps: Deps, input: CourierCommand): Promi
 export async function declineAssignment(
   deps: Deps,
   input: CourierCommand & { reason: string },
+  { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
+  checkCourierCall(caller);
   const id = await fulfilmentOf(deps, input, (c) =>
     c.that(input.reason.length <= 200, 'reason', 'must be at most 200 characters'),
   );
@@ -34,21 +42,36 @@ export async function declineAssignment(
 }
 
 /** The courier collected the parcel at the location. */
-export async function confirmCollection(deps: Deps, input: CourierCommand): Promise<FulfilmentState> {
+export async function confirmCollection(
+  deps: Deps,
+  input: CourierCommand,
+  { caller }: CallerOption = {},
+): Promise<FulfilmentState> {
+  checkCourierCall(caller);
   const id = await fulfilmentOf(deps, input);
   const { state } = await changeFulfilment(deps, id, (f) => f.confirmCollection(input.courierId, deps.clock.now()));
   return state;
 }
 
 /** The courier leaves for the shopper. */
-export async function startDelivery(deps: Deps, input: CourierCommand): Promise<FulfilmentState> {
+export async function startDelivery(
+  deps: Deps,
+  input: CourierCommand,
+  { caller }: CallerOption = {},
+): Promise<FulfilmentState> {
+  checkCourierCall(caller);
   const id = await fulfilmentOf(deps, input);
   const { state } = await changeFulfilment(deps, id, (f) => f.startDelivery(input.courierId, deps.clock.now()));
   return state;
 }
 
 /** Proof of delivery: the shopper's code. A wrong code is refused and counts towards the lock. */
-export async function confirmDelivery(deps: Deps, input: CourierCommand & { code: string }): Promise<FulfilmentState> {
+export async function confirmDelivery(
+  deps: Deps,
+  input: CourierCommand & { code: string },
+  { caller }: CallerOption = {},
+): Promise<FulfilmentState> {
+  checkCourierCall(caller);
   const id = await fulfilmentOf(deps, input, (c) => c.code('code', input.code));
   const { result, state } = await changeFulfilment(deps, id, (f) =>
     f.confirmDelivery(input.courierId, input.code, codeCheck(deps.codeSecret, id), deps.clock.now()),
@@ -63,7 +86,9 @@ export async function confirmDelivery(deps: Deps, input: CourierCommand & { code
 export async function reportDeliveryFailure(
   deps: Deps,
   input: CourierCommand & { reason: string },
+  { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
+  checkCourierCall(caller);
   const id = await fulfilmentOf(deps, input, (c) => c.text('reason', input.reason, 200));
   const { state } = await changeFulfilment(deps, id, (f) =>
     f.failDelivery(input.courierId, input.reason.trim(), deps.clock.now()),

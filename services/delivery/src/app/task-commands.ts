@@ -3,6 +3,7 @@ import { DeliveryError } from '../domain/errors';
 import type { CodeCheck } from '../domain/fulfilment';
 import { codeMatches, handoverCode, type CodePurpose, qrPayload, readQrPayload } from './handover-code';
 import type { FulfilmentState } from '../domain/types';
+import { type CallerOption, checkActsFor, mayReadHandoverCode, maySeeFulfilment } from './access';
 import { changeFulfilment } from './change-fulfilment';
 import type { Deps } from './ports';
 import { dispatchShipment } from './dispatch';
@@ -12,12 +13,14 @@ import { checks } from './validate';
 export async function acceptTask(
   deps: Deps,
   input: { fulfilmentId: string; locationId: string; associateId: string },
+  { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
   checks()
     .id('fulfilment_id', input.fulfilmentId)
     .id('location_id', input.locationId)
     .optionalId('associate_id', input.associateId)
     .done();
+  checkActsFor(caller, input.locationId);
   const { state } = await changeFulfilment(deps, input.fulfilmentId, (f) =>
     f.accept(
       { locationId: input.locationId, ...(input.associateId ? { associateId: input.associateId } : {}) },
@@ -36,8 +39,10 @@ export async function acceptTask(
 export async function markPicked(
   deps: Deps,
   input: { fulfilmentId: string; locationId: string },
+  { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
   checks().id('fulfilment_id', input.fulfilmentId).id('location_id', input.locationId).done();
+  checkActsFor(caller, input.locationId);
   const { state } = await changeFulfilment(deps, input.fulfilmentId, (f) => f.markPicked(input, deps.clock.now()));
   return state;
 }
@@ -46,8 +51,10 @@ export async function markPicked(
 export async function markReady(
   deps: Deps,
   input: { fulfilmentId: string; locationId: string },
+  { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
   checks().id('fulfilment_id', input.fulfilmentId).id('location_id', input.locationId).done();
+  checkActsFor(caller, input.locationId);
   const { state } = await changeFulfilment(deps, input.fulfilmentId, (f) => f.markReady(input, deps.clock.now()));
   return state;
 }
@@ -56,6 +63,7 @@ export async function markReady(
 export async function verifyPickup(
   deps: Deps,
   input: { locationId: string; fulfilmentId: string; code: string; qrPayload: string; associateId: string },
+  { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
   let fulfilmentId = input.fulfilmentId;
   let code = input.code;
@@ -73,6 +81,7 @@ export async function verifyPickup(
     c.id('fulfilment_id', fulfilmentId).code('code', code);
   }
   c.done();
+  checkActsFor(caller, input.locationId);
   const { result } = await changeFulfilment(deps, fulfilmentId, (f) =>
     f.verifyPickup(
       { locationId: input.locationId, code, ...(input.associateId ? { associateId: input.associateId } : {}) },
@@ -90,10 +99,15 @@ export async function verifyPickup(
 export async function getHandoverCode(
   deps: Deps,
   input: { fulfilmentId: string },
+  { caller }: CallerOption = {},
 ): Promise<{ code: string; qrPayload: string; expiresAt?: Date }> {
   checks().id('fulfilment_id', input.fulfilmentId).done();
   const state = await deps.fulfilments.find(input.fulfilmentId);
-  if (!state) throw new DeliveryError('not-found', `Fulfilment "${input.fulfilmentId}" does not exist`);
+  if (!state || !maySeeFulfilment(caller, state))
+    throw new DeliveryError('not-found', `Fulfilment "${input.fulfilmentId}" does not exist`);
+  if (!mayReadHandoverCode(caller, state)) {
+    throw new DeliveryError('permission-denied', 'Permission denied: only the buyer reads the handover code');
+  }
   const refuse = (why: string) =>
     new DeliveryError('failed-precondition', `No handover code for fulfilment "${state.id}": ${why}`);
   let purpose: CodePurpose;

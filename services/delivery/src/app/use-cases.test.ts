@@ -1,9 +1,11 @@
 // Use-case tests with in-memory fakes of the ports: a fulfilment repository with the Mongo adapter's contract
 // (load a copy, apply, write only when something changed, bump the version), a courier repository with conditional
 // slot claims, a location directory, a feed that records what watchers would hear, and a clock the test moves.
+import type { Principal } from '@o2o/kit-grpc';
 import { type CourierState } from '../domain/courier';
 import { DeliveryError, type DeliveryErrorKind } from '../domain/errors';
 import { Fulfilment, fulfilmentIdFor, fulfilmentIdOfShipment, shipmentIdFor } from '../domain/fulfilment';
+import { mayWatchShipment } from './access';
 import { qrPayload } from './handover-code';
 import type { DeliveryEvent, FulfilmentState, GeoPoint } from '../domain/types';
 import { getCourier, registerCourier, setCourierAvailability } from './courier-commands';
@@ -953,5 +955,155 @@ describe('couriers', () => {
     await expectError(acceptAssignment(w.deps, shipment), 'not-found');
     await expectError(startDelivery(w.deps, { shipmentId: 'not-a-shipment', courierId: 'k-1' }), 'not-found');
     await expectError(confirmDelivery(w.deps, { ...shipment, code: '123456' }), 'not-found');
+  });
+});
+
+describe('caller identity: what a principal may do (calls without one are internal, as above)', () => {
+  const shopper: Principal = { role: 'shopper', subject: 'cust-1', storeIds: [], scopes: [] };
+  const otherShopper: Principal = { ...shopper, subject: 'cust-2' };
+  const staffAt = (...storeIds: string[]): Principal => ({ role: 'staff', subject: 'emp-1', storeIds, scopes: [] });
+  const partner: Principal = { role: 'partner', subject: 'tmall', storeIds: [], scopes: [] };
+  const admin: Principal = { role: 'admin', subject: 'ops-1', storeIds: [], scopes: [] };
+  /** The order sold at kiosk store-9, for cust-1, through no partner. */
+  const attributed: ConfirmedOrder = {
+    ...order,
+    attribution: { customerId: 'cust-1', storeId: 'store-9', partnerId: '' },
+  };
+  const byId = (fulfilmentId: string) => ({ fulfilmentId, orderId: '', groupId: '' });
+
+  it('records the order’s attribution on every fulfilment it creates', async () => {
+    const w = setup();
+    await createFulfilments(w.deps, attributed);
+    for (const id of [PICKUP, HOME, SHIP]) expect(w.stored(id).attribution).toEqual(attributed.attribution);
+  });
+
+  it('GetFulfilment: whoever may see the order (its attribution and this location); others NOT_FOUND word for word', async () => {
+    const w = setup();
+    await createFulfilments(w.deps, attributed);
+    await createFulfilments(w.deps, {
+      ...homeOrder('o-mp'),
+      attribution: { customerId: '', storeId: '', partnerId: 'tmall' },
+    });
+    const seers = [shopper, staffAt(STORE), staffAt('store-9'), admin];
+    for (const caller of seers) expect((await getFulfilment(w.deps, byId(HOME), { caller })).id).toBe(HOME);
+    for (const caller of [otherShopper, staffAt(WAREHOUSE), partner]) {
+      const e = await expectError(getFulfilment(w.deps, byId(HOME), { caller }), 'not-found');
+      expect(e.message).toBe(`Fulfilment "${HOME}" does not exist`);
+    }
+    // Warehouse staff see the group the warehouse fulfils; the partner the order it placed.
+    expect((await getFulfilment(w.deps, byId(SHIP), { caller: staffAt(WAREHOUSE) })).id).toBe(SHIP);
+    const mp = fulfilmentIdFor('o-mp', 'g');
+    expect((await getFulfilment(w.deps, byId(mp), { caller: partner })).id).toBe(mp);
+  });
+
+  it('a fulfilment created before attributions were recorded: admins and its location only', async () => {
+    const w = setup();
+    await createFulfilments(w.deps, order); // customer cust-1, but no attribution recorded
+    await expectError(getFulfilment(w.deps, byId(HOME), { caller: shopper }), 'not-found');
+    await expectError(getFulfilment(w.deps, byId(HOME), { caller: staffAt('store-9') }), 'not-found');
+    expect((await getFulfilment(w.deps, byId(HOME), { caller: staffAt(STORE) })).id).toBe(HOME);
+    expect((await getFulfilment(w.deps, byId(HOME), { caller: admin })).id).toBe(HOME);
+  });
+
+  it('GetHandoverCode: the buyer’s own pick-up only; another shopper is told it does not exist, its store is refused', async () => {
+    const w = setup();
+    await createFulfilments(w.deps, attributed);
+    await acceptTask(w.deps, { fulfilmentId: PICKUP, locationId: STORE, associateId: '' });
+    await markReady(w.deps, { fulfilmentId: PICKUP, locationId: STORE });
+    const e = await expectError(
+      getHandoverCode(w.deps, { fulfilmentId: PICKUP }, { caller: otherShopper }),
+      'not-found',
+    );
+    expect(e.message).toBe(`Fulfilment "${PICKUP}" does not exist`);
+    expect((await getHandoverCode(w.deps, { fulfilmentId: PICKUP }, { caller: shopper })).code).toMatch(/^\d{6}$/);
+    // The store's staff see the fulfilment, never the code that proves the buyer is at the counter.
+    expect((await getFulfilment(w.deps, byId(PICKUP), { caller: staffAt(STORE) })).id).toBe(PICKUP);
+    await expectError(
+      getHandoverCode(w.deps, { fulfilmentId: PICKUP }, { caller: staffAt(STORE) }),
+      'permission-denied',
+    );
+    expect((await getHandoverCode(w.deps, { fulfilmentId: PICKUP }, { caller: admin })).code).toMatch(/^\d{6}$/);
+  });
+
+  it('location work (queue, accept, pick, pack, pick-up) only for those acting for the location; refusals change nothing', async () => {
+    const w = setup();
+    await createFulfilments(w.deps, attributed);
+    const writes = w.fulfilments.writes();
+    for (const caller of [staffAt(WAREHOUSE), shopper, partner]) {
+      const task = { fulfilmentId: PICKUP, locationId: STORE };
+      await expectError(acceptTask(w.deps, { ...task, associateId: '' }, { caller }), 'permission-denied');
+      await expectError(markPicked(w.deps, task, { caller }), 'permission-denied');
+      await expectError(markReady(w.deps, task, { caller }), 'permission-denied');
+      const pickup = { locationId: STORE, fulfilmentId: PICKUP, code: '123456', qrPayload: '', associateId: '' };
+      await expectError(verifyPickup(w.deps, pickup, { caller }), 'permission-denied');
+      const queue = { locationId: STORE, statuses: [], page: { size: 10 } };
+      await expectError(listFulfilments(w.deps, queue, { caller }), 'permission-denied');
+    }
+    expect(w.fulfilments.writes()).toBe(writes);
+    expect(w.stored(PICKUP).pickup).toBeUndefined();
+
+    const staff = staffAt(STORE);
+    await acceptTask(w.deps, { fulfilmentId: PICKUP, locationId: STORE, associateId: '' }, { caller: staff });
+    await markPicked(w.deps, { fulfilmentId: PICKUP, locationId: STORE }, { caller: staff });
+    await markReady(w.deps, { fulfilmentId: PICKUP, locationId: STORE }, { caller: { ...partner, storeIds: [STORE] } });
+    const queue = await listFulfilments(
+      w.deps,
+      { locationId: STORE, statuses: ['READY'], page: { size: 10 } },
+      { caller: admin },
+    );
+    expect(queue.items.map((f) => f.id)).toEqual([PICKUP]);
+    const { code } = await getHandoverCode(w.deps, { fulfilmentId: PICKUP }, { caller: shopper });
+    const collected = await verifyPickup(
+      w.deps,
+      { locationId: STORE, fulfilmentId: PICKUP, code, qrPayload: '', associateId: '' },
+      { caller: staff },
+    );
+    expect(collected.task.status).toBe('HANDED_OVER');
+  });
+
+  it('courier calls: with a principal, admins only; refusals change nothing', async () => {
+    const w = setup();
+    await createFulfilments(w.deps, attributed);
+    await w.courierAt('c-1', PEOPLES_SQUARE);
+    await acceptTask(w.deps, { fulfilmentId: HOME, locationId: STORE, associateId: '' });
+    expect(w.stored(HOME).shipment!.offer?.courierId).toBe('c-1');
+    const writes = w.fulfilments.writes();
+    const courierBefore = structuredClone(w.courier('c-1'));
+    const command = { shipmentId: HOME_SHIPMENT, courierId: 'c-1' };
+    for (const caller of [shopper, staffAt(STORE), partner]) {
+      const profile = { courierId: 'c-9', name: 'X', phone: '1', vehicle: 'E_BIKE' as const, capacity: 1 };
+      await expectError(registerCourier(w.deps, profile, { caller }), 'permission-denied');
+      await expectError(getCourier(w.deps, { courierId: 'c-1' }, { caller }), 'permission-denied');
+      await expectError(
+        setCourierAvailability(w.deps, { courierId: 'c-1', available: false }, { caller }),
+        'permission-denied',
+      );
+      await expectError(acceptAssignment(w.deps, command, { caller }), 'permission-denied');
+      await expectError(declineAssignment(w.deps, { ...command, reason: '' }, { caller }), 'permission-denied');
+      await expectError(confirmCollection(w.deps, command, { caller }), 'permission-denied');
+      await expectError(startDelivery(w.deps, command, { caller }), 'permission-denied');
+      await expectError(confirmDelivery(w.deps, { ...command, code: '123456' }, { caller }), 'permission-denied');
+      await expectError(reportDeliveryFailure(w.deps, { ...command, reason: 'x' }, { caller }), 'permission-denied');
+    }
+    expect(w.fulfilments.writes()).toBe(writes);
+    expect(w.courier('c-1')).toEqual(courierBefore);
+    expect(w.couriers.rows.has('c-9')).toBe(false);
+    const accepted = await acceptAssignment(w.deps, command, { caller: admin });
+    expect(accepted.shipment?.courierId).toBe('c-1');
+    expect((await getCourier(w.deps, { courierId: 'c-1' }, { caller: admin })).courier.id).toBe('c-1');
+  });
+
+  it('WatchShipment: the shopper’s own shipment, its location, an admin; nobody else, and no unknown shipment', async () => {
+    const w = setup();
+    await createFulfilments(w.deps, attributed);
+    await acceptTask(w.deps, { fulfilmentId: HOME, locationId: STORE, associateId: '' });
+    for (const caller of [shopper, staffAt(STORE), admin]) {
+      expect(await mayWatchShipment(w.deps, caller, HOME_SHIPMENT)).toBe(true);
+    }
+    for (const caller of [otherShopper, staffAt(WAREHOUSE), partner]) {
+      expect(await mayWatchShipment(w.deps, caller, HOME_SHIPMENT)).toBe(false);
+    }
+    expect(await mayWatchShipment(w.deps, admin, 'o-9.g.s')).toBe(false);
+    expect(await mayWatchShipment(w.deps, undefined, 'o-9.g.s')).toBe(true); // internal: the hub answers
   });
 });

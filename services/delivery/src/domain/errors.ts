@@ -6,7 +6,9 @@ export type DeliveryErrorKind =
   | 'permission-denied'
   | 'resource-exhausted'
   | 'aborted'
-  | 'unavailable';
+  | 'unavailable'
+  /** The caller's principal (call metadata) could not be read. */
+  | 'unauthenticated';
 
 /** A field of the request at fault, named by its API path (e.g. "point.latitude"). */
 export interface Violation {

@@ -7,6 +7,7 @@ import type {
   CodePurpose,
   DeliveryEvent,
   DeliveryTarget,
+  FulfilmentAttribution,
   FulfilmentPolicy,
   FulfilmentState,
   FulfilmentType,
@@ -24,6 +25,7 @@ export interface NewFulfilment {
   type: FulfilmentType;
   items: Item[];
   customerId?: string;
+  attribution?: FulfilmentAttribution;
   delivery?: DeliveryTarget;
   origin?: GeoPoint;
 }
@@ -89,6 +91,7 @@ export class Fulfilment {
       type: input.type,
       items: input.items.map((i) => ({ ...i })),
       ...(input.customerId ? { customerId: input.customerId } : {}),
+      ...(input.attribution ? { attribution: { ...input.attribution } } : {}),
       ...(input.delivery ? { delivery: input.delivery } : {}),
       ...(input.origin ? { origin: input.origin } : {}),
       task: { status: 'OPEN', acceptBy: new Date(now.getTime() + policy.acceptMs), overdue: [] },

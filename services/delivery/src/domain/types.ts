@@ -106,6 +106,16 @@ export interface ShipmentState {
   deliveredAt?: Date;
 }
 
+/**
+ * Whose order a fulfilment is for, as OrderConfirmed said (the customer, the store that sold it, the marketplace
+ * partner that placed it): with the fulfilment's location, it decides who may see it. Empty strings for none.
+ */
+export interface FulfilmentAttribution {
+  customerId: string;
+  storeId: string;
+  partnerId: string;
+}
+
 /** The state of one fulfilment, as stored. */
 export interface FulfilmentState {
   id: string;
@@ -115,6 +125,8 @@ export interface FulfilmentState {
   type: FulfilmentType;
   items: Item[];
   customerId?: string;
+  /** Whose order it is; absent on fulfilments created before it was recorded (then only its location sees it). */
+  attribution?: FulfilmentAttribution;
   /** Delivery groups: where to. */
   delivery?: DeliveryTarget;
   /** Delivery groups: where the location is (read from inventory at creation). */

@@ -498,9 +498,12 @@ function compositeRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       path: '/v1/orders/{orderId}/groups/{groupId}/handover-code',
       operationId: 'getHandoverCode',
-      summary: 'The shopper’s pick-up or delivery code (and QR payload)',
+      summary: 'The buyer’s pick-up or delivery code (and QR payload)',
+      description:
+        'Only the buyer’s side reads the code: the shopper who ordered, the marketplace partner that placed the order, ' +
+        'an admin. Store staff never do (the code proves the buyer is at the counter or the door).',
       tag: 'Tracking',
-      roles: ['shopper', 'admin'],
+      roles: ['shopper', 'partner', 'admin'],
       scopes: ['tracking:read'],
       success: {
         status: 200,

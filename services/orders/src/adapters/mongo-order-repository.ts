@@ -55,6 +55,7 @@ export function mongoOrderRepository(
       await orders.createIndex({ nextRunAt: 1 }, { name: 'next_run' });
       await orders.createIndex({ customerId: 1, createdAt: -1, _id: -1 }, { name: 'customer_created' });
       await orders.createIndex({ storeIds: 1, createdAt: -1, _id: -1 }, { name: 'store_created' });
+      await orders.createIndex({ 'marketplace.partnerId': 1, createdAt: -1, _id: -1 }, { name: 'partner_created' });
       await orders.createIndex({ channel: 1, createdAt: -1, _id: -1 }, { name: 'channel_created' });
       await orders.createIndex({ status: 1, createdAt: -1, _id: -1 }, { name: 'status_created' });
     },
@@ -175,6 +176,7 @@ function listFilter(filter: OrderFilter): Filter<OrderDocument> {
   const query: Filter<OrderDocument> = {};
   if (filter.customerId) query.customerId = filter.customerId;
   if (filter.storeId) query.storeIds = filter.storeId;
+  if (filter.partnerId) query['marketplace.partnerId'] = filter.partnerId;
   if (filter.channel) query.channel = filter.channel;
   if (filter.statuses && filter.statuses.length > 0) query.status = { $in: filter.statuses };
   if (filter.placedAfter || filter.placedBefore) {

@@ -158,6 +158,7 @@ function authorizeToPb(request: AuthorizeRequest): AuthorizePaymentRequest {
     wallet: undefined,
     store: undefined,
     expireTime: undefined,
+    attribution: { ...request.attribution, locationIds: [...request.attribution.locationIds] },
   };
   switch (request.method) {
     case 'CARD':

@@ -3,14 +3,22 @@
 import { OrderError } from '../domain/errors';
 import type { FulfilmentStep } from '../domain/order';
 import type { ItemQuantity, Money, OrderState } from '../domain/types';
+import { type CallerOption, checkReceiveReturn, visibleOrder } from './access';
 import { lookUpLocation } from './locations';
 import type { Deps } from './ports';
 import { kickTasks, runTasks } from './run-tasks';
 
 const REASON_MAX = 500;
 
-/** CancelOrder: before dispatch; holds released and the payment voided by the tasks it queues. */
-export async function cancelOrder(deps: Deps, request: { orderId: string; reason: string }): Promise<OrderState> {
+/**
+ * CancelOrder: before dispatch; holds released and the payment voided by the tasks it queues. An order the caller
+ * may not see is NOT_FOUND and is left as it is.
+ */
+export async function cancelOrder(
+  deps: Deps,
+  request: { orderId: string; reason: string },
+  { caller }: CallerOption = {},
+): Promise<OrderState> {
   const reason = request.reason.trim();
   const violations = [];
   if (!request.orderId) violations.push({ field: 'order_id', description: 'is required' });
@@ -18,17 +26,27 @@ export async function cancelOrder(deps: Deps, request: { orderId: string; reason
     violations.push({ field: 'reason', description: `must be 1..${REASON_MAX} characters` });
   }
   if (violations.length > 0) throw OrderError.invalid(violations);
-  const { state } = await deps.orders.update(request.orderId, (order) => {
-    const events = order.cancel(reason, deps.clock.now());
-    return { events, result: undefined };
-  });
+  // The caller's check reads the order; the update then starts from that state (no second read).
+  const known = caller ? visibleOrder(caller, request.orderId, await deps.orders.get(request.orderId)) : undefined;
+  const { state } = await deps.orders.update(
+    request.orderId,
+    (order) => {
+      const events = order.cancel(reason, deps.clock.now());
+      return { events, result: undefined };
+    },
+    known,
+  );
   return settle(deps, state);
 }
 
-/** RequestReturn: lines the customer has, back at a location that accepts returns (any store for online orders). */
+/**
+ * RequestReturn: lines the customer has, back at a location that accepts returns (any store for online orders). An
+ * order the caller may not see is NOT_FOUND and is left as it is.
+ */
 export async function requestReturn(
   deps: Deps,
   request: { requestId: string; orderId: string; locationId: string; lines: ItemQuantity[]; reason: string },
+  { caller }: CallerOption = {},
 ): Promise<{ order: OrderState; returnId: string }> {
   const violations = [];
   if (!request.requestId) violations.push({ field: 'request_id', description: 'is required' });
@@ -39,9 +57,7 @@ export async function requestReturn(
     violations.push({ field: 'reason', description: `must be at most ${REASON_MAX} characters` });
   }
   if (violations.length > 0) throw OrderError.invalid(violations);
-  if (!(await deps.orders.get(request.orderId))) {
-    throw new OrderError('not-found', `Order "${request.orderId}" does not exist`);
-  }
+  visibleOrder(caller, request.orderId, await deps.orders.get(request.orderId));
   const location = await lookUpLocation(deps, request.locationId, 'location_id');
   if (!location.open || !location.acceptsReturns) {
     throw new OrderError('failed-precondition', `Location "${request.locationId}" does not take returns now`);
@@ -57,12 +73,28 @@ export async function requestReturn(
   return { order: state, returnId: result };
 }
 
-/** ReceiveReturn: the goods are back; restock and refund run as tasks. */
-export async function receiveReturn(deps: Deps, request: { orderId: string; returnId: string }): Promise<OrderState> {
-  const { state } = await deps.orders.update(request.orderId, (order) => ({
-    events: order.receiveReturn(request.returnId, deps.clock.now()),
-    result: undefined,
-  }));
+/**
+ * ReceiveReturn: the goods are back; restock and refund run as tasks. A caller must act for the return's location
+ * (access.ts); a refused call changes nothing.
+ */
+export async function receiveReturn(
+  deps: Deps,
+  request: { orderId: string; returnId: string },
+  { caller }: CallerOption = {},
+): Promise<OrderState> {
+  let known: OrderState | undefined;
+  if (caller) {
+    known = await deps.orders.get(request.orderId);
+    checkReceiveReturn(caller, request, known);
+  }
+  const { state } = await deps.orders.update(
+    request.orderId,
+    (order) => ({
+      events: order.receiveReturn(request.returnId, deps.clock.now()),
+      result: undefined,
+    }),
+    known,
+  );
   return settle(deps, state);
 }
 

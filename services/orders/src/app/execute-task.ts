@@ -2,6 +2,7 @@
 // the order id, so running a task again after a crash (or in two runners at once) has the effect of running it once.
 import { locationsTried } from '../domain/reroute';
 import type { OrderState, Task, TaskOutcome } from '../domain/types';
+import { attributionOf } from './access';
 import type { Deps, PlacementSecrets } from './ports';
 
 /** Runs `task` of `order` and reports what happened; a dependency that cannot answer yields `retry`. */
@@ -126,6 +127,7 @@ async function authorize(deps: Deps, order: OrderState, secrets: PlacementSecret
     orderId: order.id,
     amount: { currency: order.currency, amountMinor: order.totalMinor },
     method: pay.method,
+    attribution: attributionOf(order),
   };
   if (secrets.cardNumber) request.cardNumber = secrets.cardNumber;
   if (pay.walletChannel) {

@@ -4,6 +4,7 @@ import { OrderError } from '../domain/errors';
 import { Order } from '../domain/order';
 import { type Placement, validatePlacement } from '../domain/placement';
 import type { OrderState, PlacementInput } from '../domain/types';
+import { type CallerOption, checkPlacement, maySee } from './access';
 import { checkPlacementLocations } from './locations';
 import type { Deps } from './ports';
 import { runTasks } from './run-tasks';
@@ -13,10 +14,16 @@ const REPEAT_WAIT_MS = 10_000;
 
 /**
  * Places an order and answers with it as the saga left it. A repeat (same request id; for marketplaces the same
- * partner order) returns the same order; the same key with other content is refused with ALREADY_EXISTS.
+ * partner order) returns the same order; the same key with other content is refused with ALREADY_EXISTS. A caller
+ * with a principal may place only its own kind of order (access.ts), checked before anything is written or called.
  */
-export async function placeOrder(deps: Deps, input: PlacementInput): Promise<OrderState> {
+export async function placeOrder(
+  deps: Deps,
+  input: PlacementInput,
+  { caller }: CallerOption = {},
+): Promise<OrderState> {
   const placement = validatePlacement(input);
+  checkPlacement(caller, placement);
   const key = placementKey(placement);
   const fingerprint = fingerprintOf(placement);
   try {
@@ -24,7 +31,8 @@ export async function placeOrder(deps: Deps, input: PlacementInput): Promise<Ord
   } catch (error) {
     // A repeat of a placement whose store has closed since still answers with its order.
     const existing = await deps.orders.findByPlacementKey(key);
-    if (existing?.fingerprint === fingerprint) return repeatOf(deps, existing.state, {});
+    if (existing?.fingerprint === fingerprint && maySee(caller, existing.state))
+      return repeatOf(deps, existing.state, {});
     throw error;
   }
   const now = deps.clock.now();
@@ -38,11 +46,17 @@ export async function placeOrder(deps: Deps, input: PlacementInput): Promise<Ord
   }
   const existing = await deps.orders.findByPlacementKey(key);
   if (!existing) throw new OrderError('aborted', 'The order is being placed concurrently: retry with the same request');
-  if (existing.fingerprint !== fingerprint) {
+  // A replay never reveals an order the caller may not see: not its id, not its content. (With the placement rules
+  // a matching fingerprint is always the caller's own order; this holds even if those rules change.)
+  const visible = maySee(caller, existing.state);
+  if (existing.fingerprint !== fingerprint || !visible) {
     const what = placement.marketplace
       ? `Partner order "${placement.marketplace.externalOrderId}" of "${placement.marketplace.partnerId}"`
       : `Request "${placement.requestId}"`;
-    throw new OrderError('already-exists', `${what} already placed order "${existing.state.id}" with other content`);
+    const message = visible
+      ? `${what} already placed order "${existing.state.id}" with other content`
+      : `${what} was already used`;
+    throw new OrderError('already-exists', message);
   }
   return repeatOf(deps, existing.state, secrets);
 }

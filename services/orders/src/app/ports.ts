@@ -1,4 +1,5 @@
 // What the use cases need from the outside world. Adapters implement these; unit tests use in-memory fakes.
+import type { OrderAttribution } from '@o2o/kit-grpc';
 import type { Order, OrderPolicy } from '../domain/order';
 import type { RerouteOutcome } from '../domain/reroute';
 import type {
@@ -98,6 +99,8 @@ export interface AuthorizeRequest {
   terminalId?: string;
   /** WALLET_QR: the QR's deadline. */
   payBy?: Date;
+  /** Whose order it is: payments stores it to answer only callers who may see the order. */
+  attribution: OrderAttribution;
 }
 
 export type AuthorizeOutcome =
@@ -126,10 +129,12 @@ export interface PaymentsPort {
   }): Promise<{ kind: 'refunded'; amount: Money } | Refused | Retry>;
 }
 
-/** Filters of ListOrders; at least one of customer, store, channel or statuses is set. */
+/** Filters of ListOrders; at least one of customer, store, partner, channel or statuses is set. */
 export interface OrderFilter {
   customerId?: string;
   storeId?: string;
+  /** MARKETPLACE orders this partner placed. */
+  partnerId?: string;
   channel?: OrderState['channel'];
   statuses?: OrderState['status'][];
   placedAfter?: Date;

@@ -1,6 +1,7 @@
 // Use-case tests with an in-memory repository (same contract as the Mongo one: version-checked writes, claims with
 // leases, due()) and in-memory fakes of catalogue, inventory and payments that record calls and can fail or refuse.
 // Timers are faked so the saga's inline retries and the recovery loop run in fake time.
+import type { Principal } from '@o2o/kit-grpc';
 import { OrderError } from '../domain/errors';
 import { Order, type OrderPolicy } from '../domain/order';
 import type { Allocation, ItemQuantity, OrderEvent, OrderState, PlacementInput } from '../domain/types';
@@ -125,6 +126,7 @@ function memoryRepository() {
           (s) =>
             (!filter.customerId || s.customerId === filter.customerId) &&
             (!filter.storeId || s.storeId === filter.storeId) &&
+            (!filter.partnerId || s.marketplace?.partnerId === filter.partnerId) &&
             (!filter.channel || s.channel === filter.channel) &&
             (!filter.statuses?.length || filter.statuses.includes(s.status)),
         )
@@ -425,6 +427,8 @@ describe('placeOrder', () => {
         amount: { currency: 'CNY', amountMinor: 2750 },
         method: 'CARD',
         cardNumber: VISA,
+        // Whose order it is, for payments' own ownership checks.
+        attribution: { customerId: 'cust-1', storeId: '', partnerId: '', locationIds: ['wh-1', 'store-7'] },
       },
     ]);
     expect(order.tasks).toEqual([]);
@@ -1110,5 +1114,258 @@ describe('re-routing a group nobody accepted', () => {
     expect(inventory.holds.get('o-1.g1')?.state).toBe('RELEASED');
     expect(inventory.holds.has('o-1.g2')).toBe(false);
     expect(payments.voided).toEqual(['o-1']);
+  });
+});
+
+describe('caller identity: what a principal may do (calls without one are internal, as above)', () => {
+  const shopper: Principal = { role: 'shopper', subject: 'cust-1', storeIds: [], scopes: [] };
+  const otherShopper: Principal = { ...shopper, subject: 'cust-2' };
+  const staffAt = (...storeIds: string[]): Principal => ({ role: 'staff', subject: 'emp-1', storeIds, scopes: [] });
+  const partner: Principal = { role: 'partner', subject: 'tmall', storeIds: ['store-p'], scopes: [] };
+  const admin: Principal = { role: 'admin', subject: 'ops-1', storeIds: [], scopes: [] };
+  const kiosk = (overrides: Partial<PlacementInput> = {}) =>
+    cardOrder({ channel: 'STORE_KIOSK', storeId: 'store-3', ...overrides });
+  const marketplace = (partnerId = 'tmall', overrides: Partial<PlacementInput> = {}) =>
+    cardOrder({ channel: 'MARKETPLACE', marketplace: { partnerId, externalOrderId: 'TM-1' }, ...overrides });
+
+  /** The refusal's kind and the fields it names. */
+  async function refusalOf(promise: Promise<unknown>): Promise<{ kind: string; fields: string[]; message: string }> {
+    try {
+      await promise;
+    } catch (error) {
+      if (!(error instanceof OrderError)) throw error;
+      return { kind: error.kind, fields: error.violations.map((v) => v.field), message: error.message };
+    }
+    throw new Error('expected an OrderError');
+  }
+
+  async function confirmedAsInternal(input = cardOrder()) {
+    const ctx = setup();
+    ctx.inventory.plan = splitPlan;
+    const order = await drive(placeOrder(ctx.deps, input));
+    expect(order.status).toBe('CONFIRMED');
+    return { ...ctx, order };
+  }
+
+  it.each<[string, Principal, () => PlacementInput]>([
+    ['a shopper, their own web order', shopper, () => cardOrder()],
+    ['a shopper, their own app order', shopper, () => cardOrder({ channel: 'APP' })],
+    ['staff, a kiosk order at their store', staffAt('store-3'), () => kiosk()],
+    ['a partner, its own marketplace order', partner, () => marketplace()],
+    ['an admin, anything', admin, () => kiosk({ customerId: 'cust-9' })],
+  ])('PlaceOrder allows %s', async (_who, caller, input) => {
+    const { deps } = setup();
+    expect((await drive(placeOrder(deps, input(), { caller }))).status).toBe('CONFIRMED');
+  });
+
+  it.each<[string, Principal, () => PlacementInput, string]>([
+    ['a shopper ordering for another customer', otherShopper, () => cardOrder(), 'customer_id'],
+    ['a shopper at a store kiosk', shopper, () => kiosk(), 'channel'],
+    ['a shopper as a marketplace', shopper, () => marketplace(), 'channel'],
+    ['staff selling online', staffAt('store-3'), () => cardOrder(), 'channel'],
+    ['staff at another store', staffAt('store-4'), () => kiosk(), 'store_id'],
+    ['a partner placing a web order', partner, () => cardOrder(), 'channel'],
+    ['a partner placing another partner’s order', partner, () => marketplace('jd'), 'marketplace.partner_id'],
+  ])('PlaceOrder refuses %s before anything is written or called', async (_who, caller, input, field) => {
+    const { deps, memory, catalogue, inventory, payments } = setup();
+    const located: string[] = [];
+    const location = inventory.port.location.bind(inventory.port);
+    inventory.port.location = async (id) => (located.push(id), location(id));
+    const refused = await refusalOf(placeOrder(deps, input(), { caller }));
+    expect(refused).toMatchObject({ kind: 'permission-denied', fields: [field] });
+    expect(refused.message).toContain(field);
+    expect(memory.rows.size).toBe(0);
+    expect([catalogue.calls, inventory.calls, payments.calls, located]).toEqual([[], [], [], []]);
+  });
+
+  it('PlaceOrder: a replay never reveals an order the caller may not see', async () => {
+    const { deps, memory } = setup();
+    const first = await drive(placeOrder(deps, cardOrder(), { caller: shopper }));
+    // The same request id from another shopper (the gateway namespaces keys per caller; this is the defence behind it).
+    const refused = await refusalOf(placeOrder(deps, cardOrder({ customerId: 'cust-2' }), { caller: otherShopper }));
+    expect(refused.kind).toBe('already-exists');
+    expect(refused.message).not.toContain(first.id);
+    // The owner's replay, and an admin's, answer the order.
+    expect((await drive(placeOrder(deps, cardOrder(), { caller: shopper }))).id).toBe(first.id);
+    expect((await drive(placeOrder(deps, cardOrder(), { caller: admin }))).id).toBe(first.id);
+    expect(memory.rows.size).toBe(1);
+  });
+
+  it('GetOrder and GetOrderTimeline: an order the caller may not see is NOT_FOUND, word for word', async () => {
+    const { deps } = await confirmedAsInternal();
+    const missing = await refusalOf(getOrder(deps, 'o-9', { caller: shopper }));
+    expect(missing.message).toBe('Order "o-9" does not exist');
+    for (const caller of [otherShopper, staffAt('store-3'), { ...partner, storeIds: [] }]) {
+      const hidden = await refusalOf(getOrder(deps, 'o-1', { caller }));
+      expect(hidden).toEqual({ kind: 'not-found', fields: [], message: 'Order "o-1" does not exist' });
+      expect((await refusalOf(getTimeline(deps, 'o-1', { caller }))).kind).toBe('not-found');
+    }
+    // The customer, staff of a fulfilling location (the plan split it over wh-1 and store-7), a partner operating
+    // one, and an admin see it.
+    for (const caller of [shopper, staffAt('store-7'), staffAt('wh-1'), { ...partner, storeIds: ['wh-1'] }, admin]) {
+      expect((await getOrder(deps, 'o-1', { caller })).id).toBe('o-1');
+      expect((await getTimeline(deps, 'o-1', { caller })).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('staff see the orders their store sold; a partner the marketplace orders it placed', async () => {
+    const { deps } = setup();
+    const sold = await drive(placeOrder(deps, kiosk()));
+    const placed = await drive(placeOrder(deps, marketplace('tmall', { requestId: 'req-2' })));
+    expect((await getOrder(deps, sold.id, { caller: staffAt('store-3') })).id).toBe(sold.id);
+    expect((await getOrder(deps, placed.id, { caller: partner })).id).toBe(placed.id);
+    expect((await refusalOf(getOrder(deps, placed.id, { caller: { ...partner, subject: 'jd' } }))).kind).toBe(
+      'not-found',
+    );
+  });
+
+  it('CancelOrder of an order the caller may not see: NOT_FOUND, nothing changes', async () => {
+    const { deps, memory, inventory, payments } = await confirmedAsInternal();
+    const before = structuredClone(memory.rows.get('o-1')!.state);
+    const published = memory.published.length;
+    const hidden = await refusalOf(cancelOrder(deps, { orderId: 'o-1', reason: 'mine now' }, { caller: otherShopper }));
+    expect(hidden).toEqual({ kind: 'not-found', fields: [], message: 'Order "o-1" does not exist' });
+    expect(memory.rows.get('o-1')!.state).toEqual(before);
+    expect(memory.published).toHaveLength(published);
+    expect(payments.voided).toEqual([]);
+    expect(inventory.calls.filter((c) => c.startsWith('release'))).toEqual([]);
+    // The customer may.
+    const cancelled = await drive(
+      cancelOrder(deps, { orderId: 'o-1', reason: 'changed my mind' }, { caller: shopper }),
+    );
+    expect(cancelled.status).toBe('CANCELLED');
+    expect(payments.voided).toEqual(['o-1']);
+  });
+
+  describe('returns', () => {
+    async function completed() {
+      const ctx = await confirmedAsInternal();
+      for (const groupId of ['g1', 'g2']) {
+        await onFulfilmentEvent(ctx.deps, { orderId: 'o-1', groupId, step: 'DELIVERED' });
+        await idle(ctx.memory);
+      }
+      return ctx;
+    }
+    const returnAtStore3 = {
+      requestId: 'rr-1',
+      orderId: 'o-1',
+      locationId: 'store-3',
+      lines: [{ skuCode: 'B', quantity: 1 }],
+      reason: 'too small',
+    };
+
+    it('RequestReturn of an order the caller may not see: NOT_FOUND, no return opened', async () => {
+      const { deps } = await completed();
+      const hidden = await refusalOf(requestReturn(deps, returnAtStore3, { caller: otherShopper }));
+      expect(hidden).toEqual({ kind: 'not-found', fields: [], message: 'Order "o-1" does not exist' });
+      expect((await getOrder(deps, 'o-1')).returns).toEqual([]);
+      const { returnId } = await requestReturn(deps, returnAtStore3, { caller: shopper });
+      expect(returnId).toBe('r1');
+    });
+
+    it('ReceiveReturn: staff acting for the return’s location or an admin; refusals change nothing', async () => {
+      const { deps, memory, inventory, payments } = await completed();
+      await requestReturn(deps, returnAtStore3, { caller: shopper });
+      const before = structuredClone(memory.rows.get('o-1')!.state);
+      const receive = (caller: Principal, returnId = 'r1') =>
+        refusalOf(receiveReturn(deps, { orderId: 'o-1', returnId }, { caller }));
+
+      // The customer sees the order but does not work at the store; wh-1's staff see it (they fulfilled it) but the
+      // goods came back to store-3; a store that has nothing to do with it is told the order does not exist.
+      expect(await receive(shopper)).toMatchObject({ kind: 'permission-denied' });
+      expect(await receive(staffAt('wh-1'))).toMatchObject({ kind: 'permission-denied' });
+      expect(await receive(staffAt('store-9'))).toEqual({
+        kind: 'not-found',
+        fields: [],
+        message: 'Order "o-1" does not exist',
+      });
+      expect(await receive(otherShopper)).toMatchObject({ kind: 'not-found' });
+      expect(await receive(staffAt('wh-1'), 'r9')).toMatchObject({ kind: 'not-found' });
+      expect(memory.rows.get('o-1')!.state).toEqual(before);
+      expect(inventory.restocked).toEqual([]);
+      expect(payments.refunds.size).toBe(0);
+
+      // store-3's staff receive it, though the order was neither sold nor fulfilled there: the return location makes
+      // the order theirs to see too.
+      expect((await getOrder(deps, 'o-1', { caller: staffAt('store-3') })).id).toBe('o-1');
+      const received = await drive(
+        receiveReturn(deps, { orderId: 'o-1', returnId: 'r1' }, { caller: staffAt('store-3') }),
+      );
+      expect(received.status).toBe('PARTIALLY_RETURNED');
+      expect(inventory.restocked).toHaveLength(1);
+    });
+
+    it('ReceiveReturn by an admin', async () => {
+      const { deps } = await completed();
+      await requestReturn(deps, returnAtStore3);
+      const received = await drive(receiveReturn(deps, { orderId: 'o-1', returnId: 'r1' }, { caller: admin }));
+      expect(received.status).toBe('PARTIALLY_RETURNED');
+    });
+  });
+
+  describe('ListOrders', () => {
+    async function threeOrders() {
+      const ctx = setup();
+      await drive(placeOrder(ctx.deps, cardOrder()));
+      jest.advanceTimersByTime(1_000);
+      await drive(placeOrder(ctx.deps, kiosk({ requestId: 'req-2', customerId: 'cust-2' })));
+      jest.advanceTimersByTime(1_000);
+      await drive(placeOrder(ctx.deps, marketplace('tmall', { requestId: 'req-3', customerId: 'cust-3' })));
+      return ctx;
+    }
+    const ids = async (promise: Promise<{ items: OrderState[] }>) => (await promise).items.map((o) => o.id);
+    const page = { size: 10 };
+
+    it('a shopper lists their own orders only: customer_id is forced, another one refused', async () => {
+      const { deps } = await threeOrders();
+      expect(await ids(listOrders(deps, {}, page, { caller: shopper }))).toEqual(['o-1']);
+      expect(await ids(listOrders(deps, { channel: 'STORE_KIOSK' }, page, { caller: otherShopper }))).toEqual(['o-2']);
+      expect(await ids(listOrders(deps, { customerId: 'cust-1' }, page, { caller: shopper }))).toEqual(['o-1']);
+      expect(await refusalOf(listOrders(deps, { customerId: 'cust-2' }, page, { caller: shopper }))).toMatchObject({
+        kind: 'permission-denied',
+        fields: ['customer_id'],
+      });
+    });
+
+    it('staff list one of their stores: store_id required, another store refused', async () => {
+      const { deps } = await threeOrders();
+      const staff = staffAt('store-3');
+      expect(await ids(listOrders(deps, { storeId: 'store-3' }, page, { caller: staff }))).toEqual(['o-2']);
+      expect(await refusalOf(listOrders(deps, { customerId: 'cust-2' }, page, { caller: staff }))).toMatchObject({
+        kind: 'invalid-argument',
+        fields: ['store_id'],
+      });
+      expect(await refusalOf(listOrders(deps, { storeId: 'store-4' }, page, { caller: staff }))).toMatchObject({
+        kind: 'permission-denied',
+        fields: ['store_id'],
+      });
+    });
+
+    it('a partner lists its own marketplace orders, or one of its stores', async () => {
+      const { deps } = await threeOrders();
+      expect(await ids(listOrders(deps, {}, page, { caller: partner }))).toEqual(['o-3']);
+      expect(await ids(listOrders(deps, { partnerId: 'tmall' }, page, { caller: partner }))).toEqual(['o-3']);
+      expect(await ids(listOrders(deps, { channel: 'WEB' }, page, { caller: partner }))).toEqual([]);
+      // A store it does not operate only narrows its own orders.
+      expect(await ids(listOrders(deps, { storeId: 'store-3' }, page, { caller: partner }))).toEqual([]);
+      const operator = { ...partner, storeIds: ['store-3'] };
+      expect(await ids(listOrders(deps, { storeId: 'store-3' }, page, { caller: operator }))).toEqual(['o-2']);
+      expect(await refusalOf(listOrders(deps, { partnerId: 'jd' }, page, { caller: partner }))).toMatchObject({
+        kind: 'permission-denied',
+        fields: ['partner_id'],
+      });
+    });
+
+    it('an admin, and an internal call, list with any filter, partner_id included', async () => {
+      const { deps } = await threeOrders();
+      expect(await ids(listOrders(deps, { partnerId: 'tmall' }, page, { caller: admin }))).toEqual(['o-3']);
+      expect(await ids(listOrders(deps, { partnerId: 'tmall' }, page))).toEqual(['o-3']);
+      expect(await ids(listOrders(deps, { statuses: ['CONFIRMED'] }, page, { caller: admin }))).toEqual([
+        'o-3',
+        'o-2',
+        'o-1',
+      ]);
+      expect(await kindOf(listOrders(deps, {}, page, { caller: admin }))).toBe('invalid-argument');
+    });
   });
 });

@@ -360,6 +360,7 @@ async function main(): Promise<void> {
           wallet: undefined,
           store: undefined,
           expireTime: undefined,
+          attribution: undefined,
         },
         CALL,
       );

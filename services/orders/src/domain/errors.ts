@@ -1,6 +1,15 @@
 /** The closed set of ways an orders operation can fail; the gRPC adapter maps each kind to a status. */
 export type OrderErrorKind =
-  'invalid-argument' | 'not-found' | 'already-exists' | 'failed-precondition' | 'aborted' | 'unavailable';
+  | 'invalid-argument'
+  | 'not-found'
+  | 'already-exists'
+  | 'failed-precondition'
+  | 'aborted'
+  | 'unavailable'
+  /** The caller's principal (call metadata) could not be read. */
+  | 'unauthenticated'
+  /** The caller's principal may not do this (e.g. place an order for another customer). */
+  | 'permission-denied';
 
 /** A field of the request at fault, named by its API path (e.g. "lines[0].quantity"). */
 export interface Violation {

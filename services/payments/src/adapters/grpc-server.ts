@@ -2,9 +2,11 @@ import { status } from '@grpc/grpc-js';
 import type { PageRequest } from '@o2o/contracts/gen/o2o/common/v1/paging';
 import { PaymentsServiceService, type PaymentsServiceServer } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import {
+  callerFrom,
   errorMapper,
   type InFlight,
   pageResponse,
+  type Principal,
   readPageRequest,
   type ServedService,
   type StatusTable,
@@ -27,6 +29,8 @@ export const PAYMENTS_STATUS: StatusTable<PaymentErrorKind> = {
   aborted: status.ABORTED,
   unavailable: status.UNAVAILABLE,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,
+  unauthenticated: status.UNAUTHENTICATED,
+  'permission-denied': status.PERMISSION_DENIED,
 };
 
 /** The PaymentsService implementation: maps the wire to use cases and back, nothing more. */
@@ -39,57 +43,61 @@ export function paymentsGrpcService(
   },
 ): ServedService {
   const mapError = errorMapper(isPaymentError, PAYMENTS_STATUS, deps.logger);
-  const wrap = <Req, Res>(handler: (request: Req) => Promise<Res>) => unary(handler, mapError, deps.inFlight);
+  // Every handler gets the caller's principal, read before anything else (a malformed one: UNAUTHENTICATED).
+  const wrap = <Req, Res>(handler: (request: Req, caller: Principal | undefined) => Promise<Res>) =>
+    unary<Req, Res>(
+      async (request, call) =>
+        handler(
+          request,
+          callerFrom(call.metadata, (message) => new PaymentError('unauthenticated', message)),
+        ),
+      mapError,
+      deps.inFlight,
+    );
   const operated = (result: OperationResult) => {
     deps.afterWrite?.(result.payment.id);
     return { payment: paymentToPb(result.payment), entry: result.entry && entryToPb(result.entry) };
   };
 
   const implementation: PaymentsServiceServer = {
-    authorizePayment: wrap(async (req) => {
+    authorizePayment: wrap(async (req, caller) => {
       const v = new MappingViolations();
       const input = authorizeInputFromPb(req, v);
       v.check();
-      const payment = await authorizePayment(deps, { ...input, idempotencyKey: req.idempotencyKey });
+      const payment = await authorizePayment(deps, { ...input, idempotencyKey: req.idempotencyKey }, { caller });
       deps.afterWrite?.(payment.id);
       return { payment: paymentToPb(payment) };
     }),
 
-    capturePayment: wrap(async (req) => {
+    capturePayment: wrap(async (req, caller) => {
       const v = new MappingViolations();
       const amount = moneyFromPb(req.amount, 'amount', v);
       v.check();
-      return operated(
-        await capturePayment(deps, { idempotencyKey: req.idempotencyKey, paymentId: req.paymentId, amount }),
-      );
+      const request = { idempotencyKey: req.idempotencyKey, paymentId: req.paymentId, amount };
+      return operated(await capturePayment(deps, request, { caller }));
     }),
 
-    voidPayment: wrap(async (req) =>
-      operated(
-        await voidPayment(deps, { idempotencyKey: req.idempotencyKey, paymentId: req.paymentId, reason: req.reason }),
-      ),
-    ),
+    voidPayment: wrap(async (req, caller) => {
+      const request = { idempotencyKey: req.idempotencyKey, paymentId: req.paymentId, reason: req.reason };
+      return operated(await voidPayment(deps, request, { caller }));
+    }),
 
-    refundPayment: wrap(async (req) => {
+    refundPayment: wrap(async (req, caller) => {
       const v = new MappingViolations();
       const amount = moneyFromPb(req.amount, 'amount', v);
       v.check();
-      return operated(
-        await refundPayment(deps, {
-          idempotencyKey: req.idempotencyKey,
-          paymentId: req.paymentId,
-          amount,
-          reason: req.reason,
-        }),
-      );
+      const request = { idempotencyKey: req.idempotencyKey, paymentId: req.paymentId, amount, reason: req.reason };
+      return operated(await refundPayment(deps, request, { caller }));
     }),
 
-    getPayment: wrap(async (req) => ({ payment: paymentToPb(await getPayment(deps, req.paymentId)) })),
+    getPayment: wrap(async (req, caller) => ({
+      payment: paymentToPb(await getPayment(deps, req.paymentId, { caller })),
+    })),
 
-    listPayments: wrap(async (req) => {
+    listPayments: wrap(async (req, caller) => {
       const filter = { orderId: req.orderId };
       const page = readPage(req.page, filter);
-      const result = await listPayments(deps, req.orderId, page);
+      const result = await listPayments(deps, req.orderId, page, { caller });
       return {
         payments: result.items.map(paymentToPb),
         page: {
@@ -98,8 +106,8 @@ export function paymentsGrpcService(
       };
     }),
 
-    reconcilePayment: wrap(async (req) => {
-      const payment = await reconcilePayment(deps, req.paymentId);
+    reconcilePayment: wrap(async (req, caller) => {
+      const payment = await reconcilePayment(deps, req.paymentId, { caller });
       deps.afterWrite?.(payment.id);
       return { payment: paymentToPb(payment) };
     }),

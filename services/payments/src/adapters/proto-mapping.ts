@@ -78,6 +78,15 @@ export function authorizeInputFromPb(req: pb.AuthorizePaymentRequest, v: Mapping
   if (req.wallet) input.wallet = { channel: CHANNEL_TO_DOMAIN[req.wallet.channel] };
   if (req.store) input.store = { storeId: req.store.storeId, terminalId: req.store.terminalId };
   if (req.expireTime) input.expiresAt = req.expireTime;
+  if (req.attribution) {
+    const a = req.attribution;
+    input.attribution = {
+      customerId: a.customerId,
+      storeId: a.storeId,
+      partnerId: a.partnerId,
+      locationIds: [...a.locationIds],
+    };
+  }
   return input;
 }
 

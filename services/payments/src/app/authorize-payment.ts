@@ -3,6 +3,7 @@ import { type AuthorizeInput, deadlineProblems, validateAuthorizeInput } from '.
 import { PaymentError } from '../domain/errors';
 import type { PaymentEvent } from '../domain/events';
 import { Payment, type PaymentInit, type PaymentState } from '../domain/payment';
+import { type CallerOption, checkMayMoveMoney } from './access';
 import type { Deps } from './ports';
 import { callProvider } from './provider-call';
 import { keyReused, operationKey } from './request-key';
@@ -21,7 +22,9 @@ export function paymentIdFor(key: string): string {
 export async function authorizePayment(
   deps: Deps,
   request: AuthorizeInput & { idempotencyKey: string },
+  { caller }: CallerOption = {},
 ): Promise<PaymentState> {
+  checkMayMoveMoney(caller);
   const now = deps.clock.now();
   const violations = validateAuthorizeInput(request);
   const key = request.idempotencyKey;
@@ -29,7 +32,8 @@ export async function authorizePayment(
     violations.unshift({ field: 'idempotency_key', description: 'must be 1..128 characters' });
   }
   if (violations.length > 0) throw PaymentError.invalid(violations);
-  const { idempotencyKey: _key, ...content } = request;
+  // The attribution is not what the client asks for: a repeat that carries another (or none) is the same request.
+  const { idempotencyKey: _key, attribution: _attribution, ...content } = request;
   const op = operationKey(key, content);
   const id = paymentIdFor(key);
 
@@ -69,6 +73,7 @@ async function decide(
     authorizeKey: request.idempotencyKey,
     providerRef: '',
   };
+  if (request.attribution) init.attribution = structuredClone(request.attribution);
   const attempt = { paymentId: id, key: request.idempotencyKey, operation: 'authorize' };
   switch (method) {
     case 'CARD': {

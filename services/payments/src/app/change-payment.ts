@@ -2,6 +2,7 @@ import { PaymentError } from '../domain/errors';
 import type { LedgerEntry } from '../domain/ledger';
 import type { Money } from '../domain/money';
 import type { Operation, Outcome, Payment, PaymentState } from '../domain/payment';
+import { type CallerOption, checkMayMoveMoney } from './access';
 import type { Deps } from './ports';
 import { callProvider, movementsFor, providerKey } from './provider-call';
 import { checkPaymentId, operationKey } from './request-key';
@@ -51,7 +52,9 @@ async function operate(
 export async function capturePayment(
   deps: Deps,
   request: { idempotencyKey: string; paymentId: string; amount: Money },
+  { caller }: CallerOption = {},
 ): Promise<OperationResult> {
+  checkMayMoveMoney(caller);
   const op = operationKey(request.idempotencyKey, { op: 'capture', amount: request.amount });
   checkPaymentId(request.paymentId);
   return operate(deps, request.paymentId, op, 'capture', (p, now) => p.capture(op, request.amount, now));
@@ -61,7 +64,9 @@ export async function capturePayment(
 export async function refundPayment(
   deps: Deps,
   request: { idempotencyKey: string; paymentId: string; amount: Money; reason: string },
+  { caller }: CallerOption = {},
 ): Promise<OperationResult> {
+  checkMayMoveMoney(caller);
   const op = operationKey(request.idempotencyKey, { op: 'refund', amount: request.amount, reason: request.reason });
   checkPaymentId(request.paymentId);
   return operate(deps, request.paymentId, op, 'refund', (p, now) => p.refund(op, request.amount, request.reason, now));
@@ -76,7 +81,9 @@ export async function refundPayment(
 export async function voidPayment(
   deps: Deps,
   request: { idempotencyKey: string; paymentId: string; reason: string },
+  { caller }: CallerOption = {},
 ): Promise<OperationResult> {
+  checkMayMoveMoney(caller);
   const op = operationKey(request.idempotencyKey, { op: 'void', reason: request.reason });
   checkPaymentId(request.paymentId);
   const result = await operate(deps, request.paymentId, op, 'void', (p, now) => p.void(op, request.reason, now));

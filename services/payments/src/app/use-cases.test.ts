@@ -4,10 +4,12 @@ import { WalletSimulator } from '../adapters/wallet-simulator';
 import { PaymentError } from '../domain/errors';
 import type { PaymentEvent } from '../domain/events';
 import { Payment, type PaymentState } from '../domain/payment';
+import type { Principal } from '@o2o/kit-grpc';
 import { authorizePayment } from './authorize-payment';
-import { capturePayment, voidPayment } from './change-payment';
+import { capturePayment, refundPayment, voidPayment } from './change-payment';
+import { getPayment, listPayments } from './queries';
 import type { Deps, PaymentRepository } from './ports';
-import { expireDue, reconcilePending } from './wallet-outcome';
+import { expireDue, reconcilePayment, reconcilePending } from './wallet-outcome';
 
 /** An in-memory repository with the same contract as the Mongo one: version-checked writes, events beside state. */
 function memoryRepository() {
@@ -46,8 +48,8 @@ function memoryRepository() {
         return { ...result, state };
       }
     },
-    async listByOrder() {
-      return { items: [] };
+    async listByOrder(orderId) {
+      return { items: [...rows.values()].map((r) => r.state).filter((s) => s.orderId === orderId) };
     },
     async pendingWallet({ limit }) {
       return [...rows.values()]
@@ -200,5 +202,92 @@ describe('reconcilePending', () => {
     expect(failed).toHaveLength(1);
     expect(await reconcilePending(deps, options)).toBe(1);
     for (const id of ids) expect((await deps.payments.find(id))!.payment.status).toBe('AUTHORIZED');
+  });
+});
+
+describe('caller identity: what a principal may do (calls without one are the orders saga’s, as above)', () => {
+  const shopper: Principal = { role: 'shopper', subject: 'cust-1', storeIds: [], scopes: [] };
+  const staffAt = (...storeIds: string[]): Principal => ({ role: 'staff', subject: 'emp-1', storeIds, scopes: [] });
+  const partner: Principal = { role: 'partner', subject: 'tmall', storeIds: [], scopes: [] };
+  const admin: Principal = { role: 'admin', subject: 'ops-1', storeIds: [], scopes: [] };
+  const attribution = { customerId: 'cust-1', storeId: 'store-3', partnerId: '', locationIds: ['wh-1'] };
+
+  async function kindOf(promise: Promise<unknown>): Promise<string> {
+    try {
+      await promise;
+    } catch (error) {
+      if (error instanceof PaymentError) return error.kind;
+      throw error;
+    }
+    return 'ok';
+  }
+
+  it('money moves only on internal calls or an admin’s: every other principal is refused, nothing changes', async () => {
+    const { deps, memory, card } = setup();
+    const p = await authorizePayment(deps, { ...cardAuth('k-own'), attribution });
+    const published = memory.published.length;
+    const calls = card.authorizeCalls;
+    for (const caller of [shopper, staffAt('store-3'), partner]) {
+      expect(await kindOf(authorizePayment(deps, cardAuth(`k-${caller.role}`), { caller }))).toBe('permission-denied');
+      const money = { currency: 'CNY', amountMinor: 100 };
+      const capture = { idempotencyKey: `c-${caller.role}`, paymentId: p.id, amount: money };
+      expect(await kindOf(capturePayment(deps, capture, { caller }))).toBe('permission-denied');
+      const refund = { idempotencyKey: `r-${caller.role}`, paymentId: p.id, amount: money, reason: 'x' };
+      expect(await kindOf(refundPayment(deps, refund, { caller }))).toBe('permission-denied');
+      const voiding = { idempotencyKey: `v-${caller.role}`, paymentId: p.id, reason: 'x' };
+      expect(await kindOf(voidPayment(deps, voiding, { caller }))).toBe('permission-denied');
+      expect(await kindOf(reconcilePayment(deps, p.id, { caller }))).toBe('permission-denied');
+    }
+    expect(memory.published).toHaveLength(published);
+    expect(card.authorizeCalls).toBe(calls);
+    expect(await getPayment(deps, p.id)).toEqual(p);
+    // An admin may.
+    const captured = await capturePayment(
+      deps,
+      { idempotencyKey: 'c-admin', paymentId: p.id, amount: { currency: 'CNY', amountMinor: 100 } },
+      { caller: admin },
+    );
+    expect(captured.payment.status).toBe('PARTIALLY_CAPTURED');
+  });
+
+  it('stores the attribution, outside the idempotency check: a repeat with another one is the same request', async () => {
+    const { deps } = setup();
+    const first = await authorizePayment(deps, { ...cardAuth('k-attr'), attribution });
+    expect(first.attribution).toEqual(attribution);
+    const again = await authorizePayment(deps, {
+      ...cardAuth('k-attr'),
+      attribution: { ...attribution, customerId: 'x' },
+    });
+    expect(again).toEqual(first);
+    expect(await authorizePayment(deps, cardAuth('k-attr'))).toEqual(first);
+    expect(
+      await kindOf(
+        authorizePayment(deps, { ...cardAuth('k-bad'), attribution: { ...attribution, locationIds: [''] } }),
+      ),
+    ).toBe('invalid-argument');
+  });
+
+  it('GetPayment and ListPayments show a payment to whoever may see its order; others get NOT_FOUND / nothing', async () => {
+    const { deps } = setup();
+    const p = await authorizePayment(deps, { ...cardAuth('k-see'), attribution });
+    const old = await authorizePayment(deps, { ...cardAuth('k-old'), orderId: 'o-old' });
+    const page = { size: 10 };
+    for (const caller of [shopper, staffAt('store-3'), staffAt('wh-1'), admin]) {
+      expect((await getPayment(deps, p.id, { caller })).id).toBe(p.id);
+      expect((await listPayments(deps, 'o-1', page, { caller })).items.map((x) => x.id)).toEqual([p.id]);
+    }
+    for (const caller of [{ ...shopper, subject: 'cust-2' }, staffAt('store-4'), partner]) {
+      await expect(getPayment(deps, p.id, { caller })).rejects.toMatchObject({
+        kind: 'not-found',
+        message: `Payment "${p.id}" does not exist`,
+      });
+      expect((await listPayments(deps, 'o-1', page, { caller })).items).toEqual([]);
+    }
+    // Made before orders said whose it is: admins (and internal calls) only.
+    expect(await kindOf(getPayment(deps, old.id, { caller: shopper }))).toBe('not-found');
+    expect(await kindOf(getPayment(deps, old.id, { caller: staffAt('wh-1') }))).toBe('not-found');
+    expect((await getPayment(deps, old.id, { caller: admin })).id).toBe(old.id);
+    expect((await getPayment(deps, old.id)).id).toBe(old.id);
+    expect((await listPayments(deps, 'o-old', page)).items).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import { PaymentError } from '../domain/errors';
 import type { PaymentState } from '../domain/payment';
+import { type CallerOption, checkMayMoveMoney } from './access';
 import type { Deps, WalletOutcome } from './ports';
 import { callProvider, providerKey } from './provider-call';
 import { checkPaymentId } from './request-key';
@@ -36,7 +37,12 @@ export async function applyWalletOutcome(deps: Deps, paymentId: string, outcome:
 }
 
 /** ReconcilePayment: asks the provider about a PENDING wallet payment now (a lost callback) and applies the answer. */
-export async function reconcilePayment(deps: Deps, paymentId: string): Promise<PaymentState> {
+export async function reconcilePayment(
+  deps: Deps,
+  paymentId: string,
+  { caller }: CallerOption = {},
+): Promise<PaymentState> {
+  checkMayMoveMoney(caller);
   checkPaymentId(paymentId);
   const stored = await deps.payments.find(paymentId);
   if (!stored) throw new PaymentError('not-found', `Payment "${paymentId}" does not exist`);

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       wallet: undefined,
       store: undefined,
       expireTime: undefined,
+      attribution: undefined,
     });
     if (!payment || payment.status !== PaymentStatus.PAYMENT_STATUS_AUTHORIZED) {
       throw new Error(`not authorised: ${payment?.status}`);

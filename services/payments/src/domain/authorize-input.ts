@@ -1,6 +1,6 @@
 import type { Violation } from './errors';
 import { type Money, positiveAmountProblems } from './money';
-import type { PaymentMethod, WalletChannel } from './payment';
+import type { PaymentAttribution, PaymentMethod, WalletChannel } from './payment';
 
 /** What AuthorizePayment asks for, after mapping from the wire. */
 export interface AuthorizeInput {
@@ -12,7 +12,12 @@ export interface AuthorizeInput {
   store?: { storeId: string; terminalId: string };
   /** WALLET_QR only: when the unpaid QR expires. */
   expiresAt?: Date;
+  /** Whose order it is (kept with the payment; not part of the idempotency check). */
+  attribution?: PaymentAttribution;
 }
+
+/** At most this many fulfilling locations in an attribution. */
+export const MAX_ATTRIBUTION_LOCATIONS = 200;
 
 /** Bounds on a wallet payment's deadline, from the time of the request. */
 export const WALLET_DEADLINE = { minMs: 1000, maxMs: 24 * 60 * 60 * 1000 } as const;
@@ -67,6 +72,24 @@ export function validateAuthorizeInput(input: AuthorizeInput): Violation[] {
   if (method !== 'WALLET_QR' && input.expiresAt) {
     v.push({ field: 'expire_time', description: 'applies to WALLET_QR payments only' });
   }
+  if (input.attribution) v.push(...attributionProblems(input.attribution));
+  return v;
+}
+
+function attributionProblems(a: PaymentAttribution): Violation[] {
+  const v: Violation[] = [];
+  const ids = { customer_id: a.customerId, store_id: a.storeId, partner_id: a.partnerId };
+  for (const [field, id] of Object.entries(ids)) {
+    if (id.length > 128) v.push({ field: `attribution.${field}`, description: 'must be at most 128 characters' });
+  }
+  if (a.locationIds.length > MAX_ATTRIBUTION_LOCATIONS) {
+    v.push({ field: 'attribution.location_ids', description: `must have at most ${MAX_ATTRIBUTION_LOCATIONS} ids` });
+  }
+  a.locationIds.forEach((id, i) => {
+    if (id.length === 0 || id.length > 128) {
+      v.push({ field: `attribution.location_ids[${i}]`, description: 'must be 1..128 characters' });
+    }
+  });
   return v;
 }
 

@@ -1,6 +1,15 @@
 /** The closed set of ways a payments operation can fail; adapters map each kind to a transport status. */
 export type PaymentErrorKind =
-  'invalid-argument' | 'not-found' | 'failed-precondition' | 'aborted' | 'unavailable' | 'resource-exhausted';
+  | 'invalid-argument'
+  | 'not-found'
+  | 'failed-precondition'
+  | 'aborted'
+  | 'unavailable'
+  | 'resource-exhausted'
+  /** The caller's principal (call metadata) could not be read. */
+  | 'unauthenticated'
+  /** The caller's principal may not do this (money moves only on the orders saga's internal calls). */
+  | 'permission-denied';
 
 /** A field of the request at fault, named by its API path (e.g. "amount.amount_minor"). */
 export interface Violation {

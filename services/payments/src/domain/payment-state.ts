@@ -30,6 +30,17 @@ export interface AppliedOperation {
   entrySequence?: number;
 }
 
+/**
+ * Whose order a payment is for (who bought it, the store that sold it, the partner that placed it, the locations
+ * fulfilling it when it was authorised): what decides who may see the payment. Empty strings for none.
+ */
+export interface PaymentAttribution {
+  customerId: string;
+  storeId: string;
+  partnerId: string;
+  locationIds: string[];
+}
+
 /** A client operation's identity: its idempotency key and the hash of what it asked. */
 export interface Operation {
   key: string;
@@ -56,6 +67,8 @@ export interface PaymentState {
   card?: { last4: string };
   wallet?: { channel: WalletChannel; qrPayload: string; transactionId?: string; lateRelease?: boolean };
   store?: { storeId: string; terminalId: string };
+  /** Whose order it is, as the orders service said at authorisation; absent on payments made before it said. */
+  attribution?: PaymentAttribution;
   /** When a PENDING wallet payment expires. */
   expiresAt?: Date;
   version: number;
@@ -76,6 +89,7 @@ export type PaymentInit = Pick<
   | 'card'
   | 'wallet'
   | 'store'
+  | 'attribution'
 > & { expiresAt?: Date };
 
 /** The status a money-holding payment's balances imply; payments that never held money keep theirs. */

@@ -686,7 +686,10 @@ export interface ListOrdersRequest {
   page:
     | PageRequest
     | undefined;
-  /** Filters; unset ones do not filter. At least one of customer_id, store_id, channel or statuses is required. */
+  /**
+   * Filters; unset ones do not filter. At least one of customer_id, store_id, partner_id, channel or statuses is
+   * required. A caller with a principal is scoped to what it may see (docs/orders.md, "Caller identity").
+   */
   customerId: string;
   /** Orders sold in or fulfilled by this store. */
   storeId: string;
@@ -694,7 +697,14 @@ export interface ListOrdersRequest {
   statuses: OrderStatus[];
   /** Placed at or after / before. */
   placedAfter: Date | undefined;
-  placedBefore: Date | undefined;
+  placedBefore:
+    | Date
+    | undefined;
+  /**
+   * MARKETPLACE orders this partner placed (marketplace.partner_id). A partner principal's own id is forced here
+   * unless it lists one of its stores by store_id; another partner's id is refused.
+   */
+  partnerId: string;
 }
 
 export interface ListOrdersResponse {
@@ -3295,6 +3305,7 @@ function createBaseListOrdersRequest(): ListOrdersRequest {
     statuses: [],
     placedAfter: undefined,
     placedBefore: undefined,
+    partnerId: "",
   };
 }
 
@@ -3324,6 +3335,9 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
     }
     if (message.placedBefore !== undefined) {
       Timestamp.encode(toTimestamp(message.placedBefore), writer.uint32(58).fork()).join();
+    }
+    if (message.partnerId !== "") {
+      writer.uint32(66).string(message.partnerId);
     }
     return writer;
   },
@@ -3407,6 +3421,14 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
             message.placedBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.partnerId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3446,6 +3468,11 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
         : isSet(object.placed_before)
         ? fromJsonTimestamp(object.placed_before)
         : undefined,
+      partnerId: isSet(object.partnerId)
+        ? globalThis.String(object.partnerId)
+        : isSet(object.partner_id)
+        ? globalThis.String(object.partner_id)
+        : "",
     };
   },
 
@@ -3472,6 +3499,9 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
     if (message.placedBefore !== undefined) {
       obj.placedBefore = message.placedBefore.toISOString();
     }
+    if (message.partnerId !== "") {
+      obj.partnerId = message.partnerId;
+    }
     return obj;
   },
 
@@ -3489,6 +3519,7 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
     message.statuses = object.statuses?.map((e) => e) || [];
     message.placedAfter = object.placedAfter ?? undefined;
     message.placedBefore = object.placedBefore ?? undefined;
+    message.partnerId = object.partnerId ?? "";
     return message;
   },
 };

@@ -423,7 +423,29 @@ export interface AuthorizePaymentRequest {
     | StoreDetails
     | undefined;
   /** WALLET_QR only: when the unpaid QR expires; unset means the service default (15 minutes). 1 s..24 h ahead. */
-  expireTime: Date | undefined;
+  expireTime:
+    | Date
+    | undefined;
+  /**
+   * Whose order it is, stored with the payment so GetPayment and ListPayments answer only callers who may see the
+   * order (docs/payments.md, "Caller identity"). Set by the orders service. Not part of the idempotency check: a
+   * repeat keeps the first request's.
+   */
+  attribution: OrderAttribution | undefined;
+}
+
+/**
+ * What decides who may see a payment's order: who bought it, which store sold it, which partner placed it, where it
+ * is fulfilled. Ids are 1..128 characters; empty when the order has none.
+ */
+export interface OrderAttribution {
+  customerId: string;
+  /** The store of sale (store and kiosk orders). */
+  storeId: string;
+  /** The marketplace partner that placed the order. */
+  partnerId: string;
+  /** The locations fulfilling the order when it was authorised (at most 100). */
+  locationIds: string[];
 }
 
 export interface AuthorizePaymentResponse {
@@ -1541,6 +1563,7 @@ function createBaseAuthorizePaymentRequest(): AuthorizePaymentRequest {
     wallet: undefined,
     store: undefined,
     expireTime: undefined,
+    attribution: undefined,
   };
 }
 
@@ -1569,6 +1592,9 @@ export const AuthorizePaymentRequest: MessageFns<AuthorizePaymentRequest> = {
     }
     if (message.expireTime !== undefined) {
       Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(66).fork()).join();
+    }
+    if (message.attribution !== undefined) {
+      OrderAttribution.encode(message.attribution, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1650,6 +1676,14 @@ export const AuthorizePaymentRequest: MessageFns<AuthorizePaymentRequest> = {
             message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.attribution = OrderAttribution.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1684,6 +1718,7 @@ export const AuthorizePaymentRequest: MessageFns<AuthorizePaymentRequest> = {
         : isSet(object.expire_time)
         ? fromJsonTimestamp(object.expire_time)
         : undefined,
+      attribution: isSet(object.attribution) ? OrderAttribution.fromJSON(object.attribution) : undefined,
     };
   },
 
@@ -1713,6 +1748,9 @@ export const AuthorizePaymentRequest: MessageFns<AuthorizePaymentRequest> = {
     if (message.expireTime !== undefined) {
       obj.expireTime = message.expireTime.toISOString();
     }
+    if (message.attribution !== undefined) {
+      obj.attribution = OrderAttribution.toJSON(message.attribution);
+    }
     return obj;
   },
 
@@ -1737,6 +1775,142 @@ export const AuthorizePaymentRequest: MessageFns<AuthorizePaymentRequest> = {
       ? StoreDetails.fromPartial(object.store)
       : undefined;
     message.expireTime = object.expireTime ?? undefined;
+    message.attribution = (object.attribution !== undefined && object.attribution !== null)
+      ? OrderAttribution.fromPartial(object.attribution)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOrderAttribution(): OrderAttribution {
+  return { customerId: "", storeId: "", partnerId: "", locationIds: [] };
+}
+
+export const OrderAttribution: MessageFns<OrderAttribution> = {
+  encode(message: OrderAttribution, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    if (message.storeId !== "") {
+      writer.uint32(18).string(message.storeId);
+    }
+    if (message.partnerId !== "") {
+      writer.uint32(26).string(message.partnerId);
+    }
+    for (const v of message.locationIds) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderAttribution {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderAttribution();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.storeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.partnerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.locationIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderAttribution {
+    return {
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      storeId: isSet(object.storeId)
+        ? globalThis.String(object.storeId)
+        : isSet(object.store_id)
+        ? globalThis.String(object.store_id)
+        : "",
+      partnerId: isSet(object.partnerId)
+        ? globalThis.String(object.partnerId)
+        : isSet(object.partner_id)
+        ? globalThis.String(object.partner_id)
+        : "",
+      locationIds: globalThis.Array.isArray(object?.locationIds)
+        ? object.locationIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.location_ids)
+        ? object.location_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: OrderAttribution): unknown {
+    const obj: any = {};
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.storeId !== "") {
+      obj.storeId = message.storeId;
+    }
+    if (message.partnerId !== "") {
+      obj.partnerId = message.partnerId;
+    }
+    if (message.locationIds?.length) {
+      obj.locationIds = message.locationIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OrderAttribution>, I>>(base?: I): OrderAttribution {
+    return OrderAttribution.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OrderAttribution>, I>>(object: I): OrderAttribution {
+    const message = createBaseOrderAttribution();
+    message.customerId = object.customerId ?? "";
+    message.storeId = object.storeId ?? "";
+    message.partnerId = object.partnerId ?? "";
+    message.locationIds = object.locationIds?.map((e) => e) || [];
     return message;
   },
 };
