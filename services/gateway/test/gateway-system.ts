@@ -54,6 +54,8 @@ export interface GatewaySystem {
     audience?: string;
   }): Promise<string>;
   logs(): string[];
+  /** SIGTERM to the gateway's process: resolves with its exit code once it is gone. */
+  terminate(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +106,7 @@ export async function startGatewaySystem(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const url = `http://127.0.0.1:${port}`;
@@ -168,6 +170,10 @@ export async function startGatewaySystem(
         .setExpirationTime(claims.expiresIn ?? '10m')
         .sign(new TextEncoder().encode(JWT_SECRET)),
     logs: () => [...tail],
+    terminate() {
+      child.kill('SIGTERM');
+      return exited;
+    },
     async stop() {
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null) {
