@@ -127,7 +127,7 @@ export async function startHttpServer(
   const streams = new Set<AbortController>();
   const openapiText = JSON.stringify(options.openapi);
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const method = req.method ?? 'GET';
     if (method === 'GET' && (url.pathname === '/healthz' || url.pathname === '/livez'))
@@ -255,7 +255,7 @@ export async function startHttpServer(
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
-    handle(req, res, requestId).catch((error: unknown) => {
+    handle(req, res).catch((error: unknown) => {
       const problem =
         error instanceof HttpProblem
           ? error
