@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { freePort, uniqueName, waitFor } from '@o2o/kit-testing';
 import { LOCATIONS, type SkuSpec } from '../../orders/test/system';
-import { ADMIN_KEY, type GatewaySystem, startGatewaySystem } from './gateway-system';
+import { ADMIN_KEY, type GatewaySystem, restOrder, seedStock, startGatewaySystem } from './gateway-system';
 
 let gw: GatewaySystem;
 let metricsPort: number;
@@ -21,10 +21,7 @@ beforeAll(async () => {
       SHUTDOWN_GRACE_MS: '5000',
     },
   });
-  await gw.sys.createLocations();
-  await gw.sys.createProduct(`Process tea ${TEA.code}`, [TEA]);
-  await gw.sys.waitForSkus([TEA.code]);
-  await gw.sys.receive(TEA.code, LOCATIONS.warehouse, 5);
+  await seedStock(gw, TEA, { name: `Process tea ${TEA.code}`, locationId: LOCATIONS.warehouse, quantity: 5 });
 }, 240_000);
 
 afterAll(async () => {
@@ -63,21 +60,7 @@ it('Prometheus shows every answer by operation and status; SIGTERM drains, tells
     {
       key: shopper,
       headers: { 'idempotency-key': randomUUID() },
-      body: {
-        channel: 'CHANNEL_APP',
-        lines: [{ skuCode: TEA.code, quantity: '1' }],
-        currency: 'CNY',
-        fulfilment: {
-          type: 'FULFILMENT_TYPE_HOME_DELIVERY',
-          delivery: {
-            point: { latitude: 31.2304, longitude: 121.4737 },
-            address: { lines: ['1 People Avenue'], city: 'Shanghai', countryCode: 'CN' },
-            recipientName: 'Li Wei',
-            recipientPhone: '+8613800138000',
-          },
-        },
-        payment: { method: 'PAYMENT_METHOD_CARD', card: { number: '4242424242424242' } },
-      },
+      body: restOrder([{ skuCode: TEA.code, quantity: 1 }]),
     },
   );
   const order = placed.body.order;

@@ -5,7 +5,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { freePort, repoRoot, testInfra, uniqueName, waitFor } from '@o2o/kit-testing';
-import { startSystem, type StartOptions, type System } from '../../orders/test/system';
+import { PlaceOrderRequest } from '@o2o/contracts/gen/o2o/orders/v1/orders';
+import { homeDeliveryOrder } from '@o2o/orders/bench/sample-orders';
+import { type SkuSpec, startSystem, type StartOptions, type System } from '../../orders/test/system';
 
 export const ADMIN_KEY = 'o2o_testadmin_admin-key-for-gateway-tests-only';
 export const JWT_SECRET = 'gateway-test-hs256-secret-at-least-32-bytes-long';
@@ -184,4 +186,28 @@ export async function startGatewaySystem(
       await sys.stop();
     },
   };
+}
+
+/** The warehouse and stores of the test network, one product with this SKU, and `quantity` of it at `locationId`. */
+export async function seedStock(
+  gw: GatewaySystem,
+  sku: SkuSpec,
+  options: { name: string; locationId: string; quantity: number },
+): Promise<void> {
+  await gw.sys.createLocations();
+  await gw.sys.createProduct(options.name, [sku]);
+  await gw.sys.waitForSkus([sku.code]);
+  await gw.sys.receive(sku.code, options.locationId, options.quantity);
+}
+
+/**
+ * A PlaceOrder body as a REST client sends it: the orders service's sample home-delivery order (web, card) in the
+ * proto3 JSON mapping, without the request id (the Idempotency-Key header carries it).
+ */
+export function restOrder(
+  lines: { skuCode: string; quantity: number }[],
+  overrides: Partial<PlaceOrderRequest> = {},
+): Record<string, unknown> {
+  const json = PlaceOrderRequest.toJSON(homeDeliveryOrder({ requestId: '', customerId: '', lines }, overrides));
+  return json as Record<string, unknown>;
 }

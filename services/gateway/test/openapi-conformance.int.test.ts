@@ -355,7 +355,8 @@ it('every documented operation answers its documented status with a body valid a
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const reader = res.body!.getReader();
   let text = '';
-  while (!text.includes('event: update')) text += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
+  while (!text.includes('event: update'))
+    text += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
   const data = /data: (.*)\n/.exec(text.slice(text.indexOf('event: update')))![1]!;
   const eventSchema = op.responses['200']!.content!['text/event-stream']!['x-o2o-event-schema'];
   const validateEvent = ajv.compile(

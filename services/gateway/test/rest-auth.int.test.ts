@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { uniqueName, waitFor } from '@o2o/kit-testing';
 import { LOCATIONS, type SkuSpec } from '../../orders/test/system';
-import { ADMIN_KEY, type Answer, type GatewaySystem, startGatewaySystem } from './gateway-system';
+import { ADMIN_KEY, type Answer, type GatewaySystem, restOrder, seedStock, startGatewaySystem } from './gateway-system';
 
 /** A JSON body as the tests read it (shape checked by the assertions). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,32 +17,17 @@ const TEA: SkuSpec = { code: `AUTH-${randomUUID().slice(0, 8)}`, online: 1800, s
 beforeAll(async () => {
   // Keys are re-read at once, so a revocation is seen by the next request.
   gw = await startGatewaySystem({ gatewayEnv: { API_KEY_CACHE_MS: '0', MAX_BODY_BYTES: '16384' } });
-  await gw.sys.createLocations();
-  await gw.sys.createProduct(`Auth tea ${TEA.code}`, [TEA]);
-  await gw.sys.waitForSkus([TEA.code]);
-  await gw.sys.receive(TEA.code, LOCATIONS.warehouse, 50);
+  await seedStock(gw, TEA, { name: `Auth tea ${TEA.code}`, locationId: LOCATIONS.warehouse, quantity: 50 });
 }, 240_000);
 
 afterAll(async () => {
   await gw?.stop();
 }, 60_000);
 
-const homeDelivery = {
-  type: 'FULFILMENT_TYPE_HOME_DELIVERY',
-  delivery: {
-    point: { latitude: 31.2304, longitude: 121.4737 },
-    address: { lines: ['1 People Avenue'], city: 'Shanghai', countryCode: 'CN' },
-    recipientName: 'Li Wei',
-    recipientPhone: '+8613800138000',
-  },
-};
 const card = { method: 'PAYMENT_METHOD_CARD', card: { number: '4242424242424242' } };
 const webOrder = (quantity = '1') => ({
-  channel: 'CHANNEL_WEB',
+  ...restOrder([{ skuCode: TEA.code, quantity: 1 }]),
   lines: [{ skuCode: TEA.code, quantity }],
-  currency: 'CNY',
-  fulfilment: homeDelivery,
-  payment: card,
 });
 
 function expectProblem(answer: Answer, status: number): Record<string, unknown> {

@@ -8,7 +8,7 @@ import { credentials } from '@grpc/grpc-js';
 import { DeliveryServiceClient, Vehicle } from '@o2o/contracts/gen/o2o/delivery/v1/delivery';
 import { uniqueName, waitFor } from '@o2o/kit-testing';
 import { LOCATIONS, type SkuSpec } from '../../orders/test/system';
-import { type GatewaySystem, startGatewaySystem } from './gateway-system';
+import { type GatewaySystem, restOrder, seedStock, startGatewaySystem } from './gateway-system';
 
 /** A JSON body as the tests read it (shape checked by the assertions). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -22,10 +22,7 @@ const NEAR_WAREHOUSE = { latitude: 31.21 + 300 / 111_320, longitude: 121.49 };
 
 beforeAll(async () => {
   gw = await startGatewaySystem();
-  await gw.sys.createLocations();
-  await gw.sys.createProduct(PRODUCT_NAME, [TEA]);
-  await gw.sys.waitForSkus([TEA.code]);
-  await gw.sys.receive(TEA.code, LOCATIONS.warehouse, 5);
+  await seedStock(gw, TEA, { name: PRODUCT_NAME, locationId: LOCATIONS.warehouse, quantity: 5 });
 }, 240_000);
 
 afterAll(async () => {
@@ -107,28 +104,7 @@ it('browse, order idempotently, fulfil, track live, deliver, pay, return: all ov
   expect(JSON.stringify(availability.body)).toContain(LOCATIONS.warehouse);
 
   // Place the order; a retry with the same Idempotency-Key answers the same order.
-  const orderBody = {
-    channel: 'CHANNEL_WEB',
-    lines: [{ skuCode: TEA.code, quantity: '2' }],
-    currency: 'CNY',
-    fulfilment: {
-      type: 'FULFILMENT_TYPE_HOME_DELIVERY',
-      delivery: {
-        point: { latitude: 31.2304, longitude: 121.4737 },
-        address: {
-          lines: ['1 People Avenue'],
-          district: 'Huangpu',
-          city: 'Shanghai',
-          region: 'Shanghai',
-          postalCode: '200003',
-          countryCode: 'CN',
-        },
-        recipientName: 'Li Wei',
-        recipientPhone: '+8613800138000',
-      },
-    },
-    payment: { method: 'PAYMENT_METHOD_CARD', card: { number: '4242424242424242' } },
-  };
+  const orderBody = restOrder([{ skuCode: TEA.code, quantity: 2 }]);
   const idempotencyKey = randomUUID();
   const placed = await gw.call<{ order: Json }>('POST', '/v1/orders', {
     key: shopper,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { uniqueName, waitFor } from '@o2o/kit-testing';
 import { LOCATIONS, type SkuSpec } from '../../orders/test/system';
 import { verifyWebhookSignature } from '../src/webhooks';
-import { ADMIN_KEY, type GatewaySystem, startGatewaySystem } from './gateway-system';
+import { ADMIN_KEY, type GatewaySystem, restOrder, seedStock, startGatewaySystem } from './gateway-system';
 
 let gw: GatewaySystem;
 const TEA: SkuSpec = { code: `HOOK-${randomUUID().slice(0, 8)}`, online: 2100, store: 2000 };
@@ -68,10 +68,7 @@ beforeAll(async () => {
       WEBHOOK_POLL_INTERVAL_MS: '200',
     },
   });
-  await gw.sys.createLocations();
-  await gw.sys.createProduct(`Webhook tea ${TEA.code}`, [TEA]);
-  await gw.sys.waitForSkus([TEA.code]);
-  await gw.sys.receive(TEA.code, LOCATIONS.warehouse, 20);
+  await seedStock(gw, TEA, { name: `Webhook tea ${TEA.code}`, locationId: LOCATIONS.warehouse, quantity: 20 });
 }, 240_000);
 
 afterAll(async () => {
@@ -113,21 +110,10 @@ it('each partner gets its own orders’ events, signed, in order per order, each
       key,
       headers: { 'idempotency-key': randomUUID() },
       body: {
+        ...restOrder([{ skuCode: TEA.code, quantity: 1 }]),
         channel: 'CHANNEL_MARKETPLACE',
         customerId: uniqueName('mp'),
         marketplace: { externalOrderId: external },
-        lines: [{ skuCode: TEA.code, quantity: '1' }],
-        currency: 'CNY',
-        fulfilment: {
-          type: 'FULFILMENT_TYPE_HOME_DELIVERY',
-          delivery: {
-            point: { latitude: 31.2304, longitude: 121.4737 },
-            address: { lines: ['1 People Avenue'], city: 'Shanghai', countryCode: 'CN' },
-            recipientName: 'Li Wei',
-            recipientPhone: '+8613800138000',
-          },
-        },
-        payment: { method: 'PAYMENT_METHOD_CARD', card: { number: '4242424242424242' } },
       },
     });
     expect(placed.body.order.status).toBe('ORDER_STATUS_CONFIRMED');

@@ -58,6 +58,20 @@ const forLocation = (request: JsonObject, ctx: RequestContext) =>
     `this credential does not act for location ${str(request.locationId)}`,
   );
 
+/** One step of a store's work on a fulfilment: for those acting for the location, idempotent by state (no key). */
+const taskStep = (step: string, rpc: string, summary: string, body: boolean): GrpcRouteSpec => ({
+  method: 'POST',
+  path: `/v1/locations/{locationId}/fulfilments/{fulfilmentId}/${step}`,
+  rpc: `${DELIVERY}/${rpc}`,
+  summary,
+  tag: 'Fulfilment',
+  roles: STORE,
+  scopes: ['fulfilment:write'],
+  body,
+  errors: [404, 409],
+  before: forLocation,
+});
+
 /** The REST operations backed by one RPC each. */
 function unaryRoutes(): GrpcRouteSpec[] {
   return [
@@ -351,52 +365,10 @@ function unaryRoutes(): GrpcRouteSpec[] {
       query: [{ name: 'taskStatuses' }, ...PAGE],
       before: forLocation,
     },
-    {
-      method: 'POST',
-      path: '/v1/locations/{locationId}/fulfilments/{fulfilmentId}/accept',
-      rpc: `${DELIVERY}/AcceptTask`,
-      summary: 'Accept a fulfilment task',
-      tag: 'Fulfilment',
-      roles: STORE,
-      scopes: ['fulfilment:write'],
-      body: true,
-      errors: [404, 409],
-      before: forLocation,
-    },
-    {
-      method: 'POST',
-      path: '/v1/locations/{locationId}/fulfilments/{fulfilmentId}/picked',
-      rpc: `${DELIVERY}/MarkPicked`,
-      summary: 'Mark the items picked',
-      tag: 'Fulfilment',
-      roles: STORE,
-      scopes: ['fulfilment:write'],
-      errors: [404, 409],
-      before: forLocation,
-    },
-    {
-      method: 'POST',
-      path: '/v1/locations/{locationId}/fulfilments/{fulfilmentId}/ready',
-      rpc: `${DELIVERY}/MarkReady`,
-      summary: 'Mark packed: ready for the courier or for pick-up',
-      tag: 'Fulfilment',
-      roles: STORE,
-      scopes: ['fulfilment:write'],
-      errors: [404, 409],
-      before: forLocation,
-    },
-    {
-      method: 'POST',
-      path: '/v1/locations/{locationId}/fulfilments/{fulfilmentId}/verify-pickup',
-      rpc: `${DELIVERY}/VerifyPickup`,
-      summary: "Hand a pick-up over on the shopper's code",
-      tag: 'Fulfilment',
-      roles: STORE,
-      scopes: ['fulfilment:write'],
-      body: true,
-      errors: [404, 409],
-      before: forLocation,
-    },
+    taskStep('accept', 'AcceptTask', 'Accept a fulfilment task', true),
+    taskStep('picked', 'MarkPicked', 'Mark the items picked', false),
+    taskStep('ready', 'MarkReady', 'Mark packed: ready for the courier or for pick-up', false),
+    taskStep('verify-pickup', 'VerifyPickup', "Hand a pick-up over on the shopper's code", true),
   ];
 }
 
