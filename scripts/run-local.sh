@@ -44,7 +44,7 @@ for entry in "${SERVICES[@]}"; do
 done
 # The REST gateway in front of them, with a local admin key (never valid in production) and local JWTs (HS256).
 export GATEWAY_ADMIN_KEY="${GATEWAY_ADMIN_KEY:-o2o_localadmin_local-admin-key-not-for-production}"
-BOOTSTRAP_ADMIN_KEY="$GATEWAY_ADMIN_KEY" JWT_HS256_SECRET="${JWT_HS256_SECRET:-local-gateway-jwt-secret-not-for-production}" \
+BOOTSTRAP_ADMIN_KEY="$GATEWAY_ADMIN_KEY" CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS:-*}" JWT_HS256_SECRET="${JWT_HS256_SECRET:-local-gateway-jwt-secret-not-for-production}" \
   HTTP_PORT=8080 node services/gateway/dist/bin.js >>"$LOGS/gateway.log" 2>&1 &
 pids+=("$!")
 echo "[run-local] gateway: REST http://127.0.0.1:8080 (pid $!, log $LOGS/gateway.log)" >&2

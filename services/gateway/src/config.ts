@@ -41,6 +41,8 @@ const fields = z.object({
   JWT_PUBLIC_KEY: z.string().optional(),
   JWT_HS256_SECRET: z.string().min(32).optional(),
   JWT_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(30),
+  /** Browser origins allowed to call the API (CORS), comma-separated, e.g. https://shop.example; `*` for any. */
+  CORS_ALLOWED_ORIGINS: env.list().default([]),
   /** Comment lines sent on idle tracking streams, so proxies do not close them. */
   SSE_HEARTBEAT_MS: env.millis().min(100).default(15_000),
   /** Partner webhooks: the dispatcher's group, retries, limits and the key secrets are sealed under. */

@@ -114,6 +114,7 @@ export async function start(
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     openapi,
     ready: () => ready,
+    corsOrigins: config.CORS_ALLOWED_ORIGINS,
   });
   logger.info({ port: http.port, routes: routes.length }, 'gateway listening');
 

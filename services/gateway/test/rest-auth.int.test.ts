@@ -16,7 +16,9 @@ const TEA: SkuSpec = { code: `AUTH-${randomUUID().slice(0, 8)}`, online: 1800, s
 
 beforeAll(async () => {
   // Keys are re-read at once, so a revocation is seen by the next request.
-  gw = await startGatewaySystem({ gatewayEnv: { API_KEY_CACHE_MS: '0', MAX_BODY_BYTES: '16384' } });
+  gw = await startGatewaySystem({
+    gatewayEnv: { API_KEY_CACHE_MS: '0', MAX_BODY_BYTES: '16384', CORS_ALLOWED_ORIGINS: 'https://shop.example' },
+  });
   await seedStock(gw, TEA, { name: `Auth tea ${TEA.code}`, locationId: LOCATIONS.warehouse, quantity: 50 });
 }, 240_000);
 
@@ -67,6 +69,33 @@ describe('authentication', () => {
     const tampered = `${good.slice(0, -4)}AAAA`;
     expectProblem(await gw.call('GET', '/v1/products', { token: tampered }), 401);
     expectProblem(await gw.call('GET', '/v1/products', { token: good, key: ADMIN_KEY }), 401);
+  });
+
+  it('browsers: CORS preflight and answers for the allowed origin only, never a wildcard', async () => {
+    const preflight = (origin: string) =>
+      gw.call('OPTIONS', '/v1/orders', {
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' },
+      });
+    const allowed = await preflight('https://shop.example');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(allowed.headers.get('access-control-allow-headers')).toContain('idempotency-key');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+    const refused = await preflight('https://evil.example');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+
+    const key = await gw.issueKey({ role: 'shopper', subject: uniqueName('cust') });
+    const fromShop = await gw.call('GET', '/v1/locations', { key, headers: { origin: 'https://shop.example' } });
+    expect(fromShop.status).toBe(200);
+    expect(fromShop.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(fromShop.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    const fromElsewhere = await gw.call('GET', '/v1/locations', { key, headers: { origin: 'https://evil.example' } });
+    expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+    // A problem answer carries them too, so the browser app can read the error.
+    const problem = await gw.call('GET', '/v1/locations', { headers: { origin: 'https://shop.example' } });
+    expect(problem.status).toBe(401);
+    expect(problem.headers.get('access-control-allow-origin')).toBe('https://shop.example');
   });
 
   it('a key over its rate limit gets 429 with Retry-After, and RateLimit headers on every answer', async () => {

@@ -7,6 +7,7 @@ import { principalMetadata } from '@o2o/kit-grpc';
 import type { Logger } from '@o2o/kit-log';
 import type { Caller } from '../auth/authenticate';
 import type { RateLimiter } from '../auth/rate-limit';
+import { createCors } from './cors';
 import { isServiceError, problemFromGrpc } from './grpc-errors';
 import { HttpProblem } from './problem';
 import type { RequestContext, Route } from './route';
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
   /** Unauthenticated documents: the OpenAPI document and the probes. */
   openapi: Record<string, unknown>;
   ready: () => boolean;
+  /** Browser origins allowed to call (CORS); empty: none. */
+  corsOrigins: readonly string[];
 }
 
 export interface HttpServer {
@@ -127,7 +130,10 @@ export async function startHttpServer(
   const streams = new Set<AbortController>();
   const openapiText = JSON.stringify(options.openapi);
 
+  const cors = createCors(options.corsOrigins);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    cors.decorate(req, res);
+    if (cors.preflight(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://gateway');
     const method = req.method ?? 'GET';
     if (method === 'GET' && (url.pathname === '/healthz' || url.pathname === '/livez'))
