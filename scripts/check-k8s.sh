@@ -176,7 +176,7 @@ fi
 # scripts/check-k8s-crs.py splits each render into what kubectl-validate can check (built-in objects, and the
 # custom resources whose CRD schema is at hand) and a JSON copy of everything (for the policy check), and checks
 # the custom resources for what their schemas cannot say (cross-references, project rules).
-TARGETS=(k8s/base k8s/overlays/dev k8s/overlays/prod deploy deploy/namespaces deploy/kafka deploy/mongodb deploy/otel)
+TARGETS=(k8s/base k8s/overlays/dev k8s/overlays/prod deploy deploy/namespaces deploy/kafka deploy/mongodb deploy/otel deploy/metrics-adapter)
 POLICY_INPUTS=()
 for t in "${TARGETS[@]}"; do
   name="${t//\//_}"
