@@ -100,5 +100,6 @@ it('Prometheus shows every answer by operation and status; SIGTERM drains, tells
   expect(text).toMatch(/event: error\ndata: \{"grpcStatus":\d+,"reconnect":true\}/);
   expect(await exited).toBe(0);
   expect(Date.now() - began).toBeGreaterThanOrEqual(2_000);
-  expect(Date.now() - began).toBeLessThan(8_000);
+  // On its own, well inside the Deployment's 40 s grace: drain, streams, webhook consumer and Kafka closed.
+  expect(Date.now() - began).toBeLessThan(20_000);
 }, 120_000);

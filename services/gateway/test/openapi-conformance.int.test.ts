@@ -374,7 +374,7 @@ it('every documented operation answers its documented status with a body valid a
       });
       return page.body.deliveries?.some((d) => d.status === 'DELIVERED') ? page : undefined;
     },
-    { what: 'a delivered webhook', timeoutMs: 20_000 },
+    { what: 'a delivered webhook', timeoutMs: 45_000 },
   );
   expect(received).toBeGreaterThan(0);
   await conform('GET', `${hook}/deliveries?status=DELIVERED&pageSize=5`, { key: partnerKey });

@@ -132,7 +132,7 @@ it('each partner gets its own orders’ events, signed, in order per order, each
   const delivered = (r: ReturnType<typeof receiver>) => r.log.filter((e) => e.answered === 204);
   await waitFor(() => delivered(r1).length >= 5 && delivered(r2).length >= 2, {
     what: 'both partners’ events',
-    timeoutMs: 30_000,
+    timeoutMs: 45_000,
   });
   await new Promise((resolve) => setTimeout(resolve, 1_500)); // anything extra would have arrived by now
 
