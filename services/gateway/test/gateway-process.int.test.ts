@@ -87,6 +87,13 @@ it('Prometheus shows every answer by operation and status; SIGTERM drains, tells
       text += Buffer.from(chunk).toString('utf8');
   })();
   await waitFor(() => text.includes('event: update'), { what: 'the first tracking update' });
+  await waitFor(
+    async () =>
+      /o2o_gateway_tracking_streams(\{[^}]*\})? 1\b/.test(
+        await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+      ),
+    { what: 'one open tracking stream in the scrape', timeoutMs: 10_000 },
+  );
 
   const began = Date.now();
   const exited = gw.terminate();

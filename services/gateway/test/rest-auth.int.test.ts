@@ -107,6 +107,10 @@ describe('authentication', () => {
     expect(Number(refused[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(answers[0]!.headers.get('ratelimit-limit')).toBe('10');
     expectProblem(refused[0]!, 429);
+    // Operators see who is limited: one log line per credential and minute, not one per refusal.
+    const keyId = key.split('_')[1];
+    await waitFor(() => gw.logs().some((l) => l.includes('rate limit exceeded') && l.includes(`key:${keyId}`)));
+    expect(gw.logs().filter((l) => l.includes('rate limit exceeded') && l.includes(`key:${keyId}`))).toHaveLength(1);
     // Another key is not affected.
     const other = await gw.issueKey({ role: 'shopper', subject: uniqueName('cust') });
     expect((await gw.call('GET', '/v1/locations', { key: other })).status).toBe(200);

@@ -49,6 +49,11 @@ const duration = meter.createHistogram('o2o.gateway.request.duration', {
 const rateLimited = meter.createCounter('o2o.gateway.rate_limited', {
   description: 'Requests refused by the rate limit',
 });
+const streamsGauge = meter.createObservableGauge('o2o.gateway.tracking.streams', {
+  description: 'Open server-sent event streams (live tracking) on this replica',
+});
+/** A refused credential is logged at most once a minute (who is being limited, without a log line per request). */
+const RATE_LOG_EVERY_MS = 60_000;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
@@ -131,6 +136,15 @@ export async function startHttpServer(
   const openapiText = JSON.stringify(options.openapi);
 
   const cors = createCors(options.corsOrigins);
+  streamsGauge.addCallback((result) => result.observe(streams.size));
+  const rateLogged = new Map<string, number>();
+  const logRateLimited = (credential: string, role: string) => {
+    const now = Date.now();
+    if (now - (rateLogged.get(credential) ?? 0) < RATE_LOG_EVERY_MS) return;
+    if (rateLogged.size > 10_000) rateLogged.clear();
+    rateLogged.set(credential, now);
+    options.logger.info({ credential, role }, 'rate limit exceeded (logged once a minute per credential)');
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     cors.decorate(req, res);
     if (cors.preflight(req, res)) return;
@@ -164,6 +178,7 @@ export async function startHttpServer(
     res.setHeader('ratelimit-reset', String(decision.resetSeconds));
     if (!decision.allowed) {
       rateLimited.add(1, { role: caller.principal.role });
+      logRateLimited(caller.credential, caller.principal.role);
       throw new HttpProblem(429, 'rate limit exceeded for this credential', {
         headers: { 'retry-after': String(decision.retryAfterSeconds) },
       });

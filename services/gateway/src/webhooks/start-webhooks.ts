@@ -135,6 +135,8 @@ export async function startWebhooks(options: StartWebhooksOptions): Promise<Webh
   const topics = WEBHOOK_DOMAINS.map((d) => `${options.topicPrefix ?? ''}${topicOf(d)}`);
   let consumer: EventConsumer | undefined;
   let stopped = false;
+  // A stop cuts the wait between two attempts short, so a stop while Kafka is down is not held up by the backoff.
+  let wake: () => void = () => {};
   const ready = (async () => {
     for (let delay = 500; !stopped; delay = Math.min(delay * 2, 15_000)) {
       try {
@@ -147,7 +149,13 @@ export async function startWebhooks(options: StartWebhooksOptions): Promise<Webh
         return;
       } catch (error) {
         log.warn({ err: error, retryInMs: delay }, 'Kafka not ready; the webhook dispatcher retries');
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
     }
   })();
@@ -158,6 +166,7 @@ export async function startWebhooks(options: StartWebhooksOptions): Promise<Webh
     ready,
     async stop() {
       stopped = true;
+      wake();
       await ready;
       await consumer?.stop();
       await worker.stop();
