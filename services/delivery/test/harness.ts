@@ -18,7 +18,7 @@ import { asyncClient, type AsyncClient } from '@o2o/kit-grpc';
 import { toCloudEventHeaders } from '@o2o/kit-kafka';
 import { createLogger } from '@o2o/kit-log';
 import { collectTopic, type ProbedMessage, publishTo, testInfra, uniqueName } from '@o2o/kit-testing';
-import { sampleLocation } from '@o2o/orders/bench/sample-orders';
+import { sampleLocation } from '@o2o/kit-bench';
 import { loadConfig } from '../src/config';
 import { type DeliveryService, start } from '../src/main';
 

@@ -10,7 +10,7 @@ import { HoldStatus } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import { FulfilmentType, GroupStatus, type Order, OrderStatus } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { PaymentStatus } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import { refusal, uniqueName, waitFor } from '@o2o/kit-testing';
-import { homeDeliveryOrder } from '@o2o/orders/bench/sample-orders';
+import { homeDeliveryOrder } from '@o2o/kit-bench';
 import { LOCATIONS, type SkuSpec, startSystem, type System } from '../../orders/test/system';
 
 let sys: System;

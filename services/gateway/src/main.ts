@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { status } from '@grpc/grpc-js';
-import { OrdersServiceClient, OrdersServiceService } from '@o2o/contracts/gen/o2o/orders/v1/orders';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { JsonObject } from '@bufbuild/protobuf';
 import { kafkaSasl } from '@o2o/kit-config';
-import { asyncClient, channelCredentials, channelOptions, runService } from '@o2o/kit-grpc';
+import { runService } from '@o2o/kit-grpc';
 import { createKafkaClient } from '@o2o/kit-kafka';
 import { createLogger, type Logger } from '@o2o/kit-log';
 import { connectMongo } from '@o2o/kit-mongo';
@@ -15,7 +15,7 @@ import { startHttpServer } from './http/server';
 import { createValidators } from './http/validation';
 import { loadContract } from './rest/contract';
 import { grpcGateway } from './rest/grpc-call';
-import { type LookupOrder, orderFactsFromOrder, startWebhooks } from './webhooks';
+import { type LookupOrder, orderFactsFromJson, startWebhooks } from './webhooks';
 import { webhookConfig } from './webhooks/config';
 
 /** A running gateway. */
@@ -43,7 +43,8 @@ export async function start(
       key: config.BOOTSTRAP_ADMIN_KEY,
     });
   }
-  const grpc = grpcGateway(loadContract(), {
+  const contract = loadContract();
+  const grpc = grpcGateway(contract, {
     'o2o.catalogue.v1.CatalogueService': config.CATALOGUE_ADDRESS,
     'o2o.inventory.v1.InventoryService': config.INVENTORY_ADDRESS,
     'o2o.orders.v1.OrdersService': config.ORDERS_ADDRESS,
@@ -52,12 +53,18 @@ export async function start(
   });
   // Partner webhooks: the dispatcher reads the domain topics; an event that arrives before the order it is about is
   // attributed by asking orders (internal call, no principal). NOT_FOUND: an order that does not exist (yet).
-  const ordersClient = new OrdersServiceClient(config.ORDERS_ADDRESS, channelCredentials(), channelOptions());
-  const orders = asyncClient(ordersClient, OrdersServiceService);
+  const getOrder = contract.method('o2o.orders.v1.OrdersService', 'GetOrder');
   const lookupOrder: LookupOrder = async (orderId) => {
     try {
-      const { order } = await orders.getOrder({ orderId }, { deadlineMs: config.DOWNSTREAM_DEADLINE_MS });
-      return order ? orderFactsFromOrder(order) : undefined;
+      const answer = (await grpc.unary(
+        getOrder,
+        { orderId },
+        {
+          metadata: new Metadata(),
+          deadlineMs: config.DOWNSTREAM_DEADLINE_MS,
+        },
+      )) as JsonObject;
+      return orderFactsFromJson(answer.order)?.facts;
     } catch (error) {
       if ((error as { code?: number }).code === status.NOT_FOUND) return undefined;
       throw error;
@@ -130,7 +137,6 @@ export async function start(
         http.server.closeAllConnections();
         await webhooks.stop();
         await kafka.close();
-        ordersClient.close();
         grpc.close();
         await connection.close();
       })()),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import { freePort, repoRoot, testInfra, uniqueName, waitFor } from '@o2o/kit-testing';
 import { PlaceOrderRequest } from '@o2o/contracts/gen/o2o/orders/v1/orders';
-import { homeDeliveryOrder } from '@o2o/orders/bench/sample-orders';
+import { homeDeliveryOrder } from '@o2o/kit-bench';
 import { type SkuSpec, startSystem, type StartOptions, type System } from '../../orders/test/system';
 
 export const ADMIN_KEY = 'o2o_testadmin_admin-key-for-gateway-tests-only';

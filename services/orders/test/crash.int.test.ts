@@ -14,7 +14,7 @@ import {
 } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { PaymentStatus } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import { waitFor } from '@o2o/kit-testing';
-import { homeDeliveryOrder } from '../src/bench/sample-orders';
+import { homeDeliveryOrder } from '@o2o/kit-bench';
 import { LOCATIONS, type SkuSpec, startSystem, type System } from './system';
 
 const CLIENTS = 8;

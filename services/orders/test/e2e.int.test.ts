@@ -21,7 +21,7 @@ import {
 import { type Payment, PaymentMethod as PayMethod, PaymentStatus } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { refusal, uniqueName, waitFor } from '@o2o/kit-testing';
-import { homeDeliveryOrder } from '../src/bench/sample-orders';
+import { homeDeliveryOrder } from '@o2o/kit-bench';
 import { LOCATIONS, type OrderEventType, type SkuSpec, startSystem, type System } from './system';
 
 const DECLINED_CARD = '4000000000009995';

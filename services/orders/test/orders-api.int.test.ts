@@ -15,7 +15,7 @@ import {
 import { decodeFieldViolations } from '@o2o/kit-grpc';
 import { freePort, grpcHealth, refusal, testInfra, waitFor } from '@o2o/kit-testing';
 import { MongoClient } from 'mongodb';
-import { homeDeliveryOrder } from '../src/bench/sample-orders';
+import { homeDeliveryOrder } from '@o2o/kit-bench';
 import { LOCATIONS, type SkuSpec, startSystem, type System } from './system';
 
 let sys: System;

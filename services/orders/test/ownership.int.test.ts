@@ -14,7 +14,7 @@ import {
 } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { decodeFieldViolations, PRINCIPAL_METADATA_KEY, type Principal, principalMetadata } from '@o2o/kit-grpc';
 import { refusal, uniqueName } from '@o2o/kit-testing';
-import { homeDeliveryOrder } from '../src/bench/sample-orders';
+import { homeDeliveryOrder } from '@o2o/kit-bench';
 import { LOCATIONS, type SkuSpec, startSystem, type System } from './system';
 
 let sys: System;

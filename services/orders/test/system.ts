@@ -45,7 +45,7 @@ import {
 } from '@o2o/kit-testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { sampleLocation } from '../src/bench/sample-orders';
+import { sampleLocation } from '@o2o/kit-bench';
 
 export type ServiceName = 'catalogue' | 'inventory' | 'payments' | 'orders' | 'delivery';
 const SERVICES: readonly ServiceName[] = ['catalogue', 'inventory', 'payments', 'orders', 'delivery'];

@@ -20,8 +20,7 @@ export async function acceptAssignment(
   input: CourierCommand,
   { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
-  checkCourierCall(caller);
-  const id = await fulfilmentOf(deps, input);
+  const id = await fulfilmentOf(deps, caller, input);
   const { state } = await changeFulfilment(deps, id, (f) => f.acceptAssignment(input.courierId, deps.clock.now()));
   return state;
 }
@@ -32,8 +31,7 @@ export async function declineAssignment(
   input: CourierCommand & { reason: string },
   { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
-  checkCourierCall(caller);
-  const id = await fulfilmentOf(deps, input, (c) =>
+  const id = await fulfilmentOf(deps, caller, input, (c) =>
     c.that(input.reason.length <= 200, 'reason', 'must be at most 200 characters'),
   );
   await changeFulfilment(deps, id, (f) => f.declineOffer(input.courierId, deps.clock.now()));
@@ -47,8 +45,7 @@ export async function confirmCollection(
   input: CourierCommand,
   { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
-  checkCourierCall(caller);
-  const id = await fulfilmentOf(deps, input);
+  const id = await fulfilmentOf(deps, caller, input);
   const { state } = await changeFulfilment(deps, id, (f) => f.confirmCollection(input.courierId, deps.clock.now()));
   return state;
 }
@@ -59,8 +56,7 @@ export async function startDelivery(
   input: CourierCommand,
   { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
-  checkCourierCall(caller);
-  const id = await fulfilmentOf(deps, input);
+  const id = await fulfilmentOf(deps, caller, input);
   const { state } = await changeFulfilment(deps, id, (f) => f.startDelivery(input.courierId, deps.clock.now()));
   return state;
 }
@@ -71,8 +67,7 @@ export async function confirmDelivery(
   input: CourierCommand & { code: string },
   { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
-  checkCourierCall(caller);
-  const id = await fulfilmentOf(deps, input, (c) => c.code('code', input.code));
+  const id = await fulfilmentOf(deps, caller, input, (c) => c.code('code', input.code));
   const { result, state } = await changeFulfilment(deps, id, (f) =>
     f.confirmDelivery(input.courierId, input.code, codeCheck(deps.codeSecret, id), deps.clock.now()),
   );
@@ -88,8 +83,7 @@ export async function reportDeliveryFailure(
   input: CourierCommand & { reason: string },
   { caller }: CallerOption = {},
 ): Promise<FulfilmentState> {
-  checkCourierCall(caller);
-  const id = await fulfilmentOf(deps, input, (c) => c.text('reason', input.reason, 200));
+  const id = await fulfilmentOf(deps, caller, input, (c) => c.text('reason', input.reason, 200));
   const { state } = await changeFulfilment(deps, id, (f) =>
     f.failDelivery(input.courierId, input.reason.trim(), deps.clock.now()),
   );
@@ -99,9 +93,12 @@ export async function reportDeliveryFailure(
 // Checks the ids (and whatever else the command adds), then finds the shipment's fulfilment.
 async function fulfilmentOf(
   deps: Deps,
+  caller: CallerOption['caller'],
   input: CourierCommand,
   more: (c: ReturnType<typeof checks>) => void = () => undefined,
 ): Promise<string> {
+  // Couriers do not come through the gateway: refused before anything is read.
+  checkCourierCall(caller);
   const c = checks().id('shipment_id', input.shipmentId).id('courier_id', input.courierId);
   more(c);
   c.done();

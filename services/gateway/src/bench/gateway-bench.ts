@@ -26,7 +26,6 @@ import {
   InventoryServiceClient,
   InventoryServiceService,
   LocationKind,
-  LocationStatus,
 } from '@o2o/contracts/gen/o2o/inventory/v1/inventory';
 import {
   type Order,
@@ -36,7 +35,16 @@ import {
   PlaceOrderRequest,
   PlaceOrderResponse,
 } from '@o2o/contracts/gen/o2o/orders/v1/orders';
-import { cpuBetween, type CpuSnapshot, cpuSnapshot, machineLine, memoryOf, startServiceProcess } from '@o2o/kit-bench';
+import {
+  cpuBetween,
+  type CpuSnapshot,
+  cpuSnapshot,
+  homeDeliveryOrder,
+  machineLine,
+  memoryOf,
+  sampleLocation,
+  startServiceProcess,
+} from '@o2o/kit-bench';
 import { asyncClient, channelOptions, type Principal, principalMetadata } from '@o2o/kit-grpc';
 import { MongoClient } from 'mongodb';
 import { effectiveScopes } from '../auth/scopes';
@@ -515,33 +523,16 @@ function linesOf(i: number, skus: string[]): { skuCode: string; quantity: string
 }
 
 /**
- * The REST body of the i-th order (proto3 JSON): WEB, home delivery near People's Square, an approved card; the
- * orders service's sample (services/orders/src/bench/sample-orders.ts, homeDeliveryOrder) written out, since the
- * gateway's sources cannot import the orders package. The gRPC request is this body plus requestId and customerId.
+ * The REST body of the i-th order (proto3 JSON): the shared sample order (kit-bench's homeDeliveryOrder: WEB, home
+ * delivery near People's Square, an approved card) without its request id. The gRPC request is this body plus
+ * requestId and customerId.
  */
 function orderBody(i: number, skus: string[]): Record<string, JsonValue> {
-  return {
-    channel: 'CHANNEL_WEB',
-    lines: linesOf(i, skus),
-    currency: 'CNY',
-    fulfilment: {
-      type: 'FULFILMENT_TYPE_HOME_DELIVERY',
-      delivery: {
-        point: { latitude: 31.2304, longitude: 121.4737 },
-        address: {
-          lines: ['1 People Avenue'],
-          district: 'Huangpu',
-          city: 'Shanghai',
-          region: 'Shanghai',
-          postalCode: '200003',
-          countryCode: 'CN',
-        },
-        recipientName: 'Li Wei',
-        recipientPhone: '+8613800138000',
-      },
-    },
-    payment: { method: 'PAYMENT_METHOD_CARD', card: { number: '4242424242424242' } },
-  };
+  const lines = linesOf(i, skus).map((l) => ({ skuCode: l.skuCode, quantity: Number(l.quantity) }));
+  return PlaceOrderRequest.toJSON(homeDeliveryOrder({ requestId: '', customerId: '', lines })) as Record<
+    string,
+    JsonValue
+  >;
 }
 
 /** Mean microseconds per call of `fn` over `iterations` calls (after a tenth as many unmeasured). */
@@ -646,24 +637,12 @@ async function main(): Promise<void> {
     // ---- seed: a warehouse, SKUs with ONLINE prices, UNITS of each at the warehouse ----
     await inventory.createLocation({
       locationId: WAREHOUSE,
-      location: {
-        name: 'Bench warehouse',
-        kind: LocationKind.LOCATION_KIND_WAREHOUSE,
-        point: { latitude: 31.21, longitude: 121.49 },
-        address: {
-          lines: ['Bench warehouse 1'],
-          district: 'Huangpu',
-          city: 'Shanghai',
-          region: 'Shanghai',
-          postalCode: '200001',
-          countryCode: 'CN',
-          location: undefined,
-        },
-        timeZone: 'Asia/Shanghai',
-        openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, opens: '00:00', closes: '23:59' })),
-        capabilities: { shipsParcels: true, storePickup: false, sameDayRadiusM: 20_000, acceptsReturns: true },
-        status: LocationStatus.LOCATION_STATUS_OPEN,
-      },
+      location: sampleLocation(
+        'Bench warehouse',
+        LocationKind.LOCATION_KIND_WAREHOUSE,
+        { latitude: 31.21, longitude: 121.49 },
+        { addressLine: 'Bench warehouse 1' },
+      ),
     });
     const skus = Array.from({ length: SKU_COUNT }, (_, i) => `GWB-${String(i).padStart(3, '0')}`);
     const perProduct = 5;

@@ -1,9 +1,10 @@
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
-import { actsForLocation, canSeeOrder, type OrderAttribution, type Role } from '@o2o/kit-grpc';
+import { actsForLocation, canSeeOrder, type Role } from '@o2o/kit-grpc';
 import { HttpProblem } from '../http/problem';
 import type { RequestContext, Route } from '../http/route';
 import type { Contract, SchemaBuilder } from './contract';
 import type { GrpcGateway } from './grpc-call';
+import { orderFactsFromJson } from '../webhooks/order-facts';
 import { grpcRoute, type GrpcRouteSpec, require403 } from './grpc-route';
 
 const ALL: readonly Role[] = ['shopper', 'staff', 'partner', 'admin'];
@@ -28,25 +29,11 @@ const PAGE = [
 
 const str = (v: JsonValue | undefined): string => (typeof v === 'string' ? v : '');
 
-/** Who may see an order, read from its JSON (the same attribution the services use). */
-export function attributionOfOrder(order: JsonObject): OrderAttribution {
-  const groups = Array.isArray(order.groups) ? (order.groups as JsonObject[]) : [];
-  const returns = Array.isArray(order.returns) ? (order.returns as JsonObject[]) : [];
-  const marketplace = (order.marketplace ?? {}) as JsonObject;
-  return {
-    customerId: str(order.customerId),
-    storeId: str(order.storeId),
-    partnerId: str(marketplace.partnerId),
-    locationIds: [...groups.map((g) => str(g.locationId)), ...returns.map((r) => str(r.locationId))].filter(
-      (l) => l !== '',
-    ),
-  };
-}
-
 /** The gateway's own check of an order a service returned: defence in depth, and the same 404 as a missing one. */
 function ensureVisible(order: JsonValue | undefined, ctx: RequestContext): void {
-  if (!order || typeof order !== 'object' || Array.isArray(order)) throw HttpProblem.notFound('no such order');
-  if (!canSeeOrder(ctx.principal, attributionOfOrder(order))) throw HttpProblem.notFound('no such order');
+  // The same attribution the services and the webhook dispatcher use.
+  const read = orderFactsFromJson(order);
+  if (!read || !canSeeOrder(ctx.principal, read.facts)) throw HttpProblem.notFound('no such order');
 }
 
 const orderInResponse = (response: JsonObject, ctx: RequestContext) => ensureVisible(response.order, ctx);

@@ -39,7 +39,7 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './signing';
-export { orderFactsFromOrder } from './order-facts';
+export { orderFactsFromJson } from './order-facts';
 export type { OrderFacts } from './model';
 export type { LookupOrder } from './ports';
 export { CLOUDEVENTS_JSON } from './delivery-worker';

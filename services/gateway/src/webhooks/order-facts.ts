@@ -1,6 +1,5 @@
-// An order's facts (who may see it, its channel) from the two forms the gateway meets an order in: the proto3 JSON
-// of an orders event, and the generated type a GetOrder call answers with (for the lookupOrder the gateway wires).
-import { channelToJSON, type Order } from '@o2o/contracts/gen/o2o/orders/v1/orders';
+// An order's facts (who may see it, its channel) from its proto3 JSON: as an orders event carries it, and as the
+// gateway's GetOrder calls answer it (its routes' ownership check and the dispatcher's lookupOrder).
 import type { OrderFacts } from './model';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -41,17 +40,4 @@ export function orderIdOfEvent(domain: string, data: unknown, key: string | null
           ? str(record(d.payment).orderId)
           : '';
   return id || (key ?? '');
-}
-
-/** Facts of an order as GetOrder answers it (for the `lookupOrder` the gateway passes to startWebhooks). */
-export function orderFactsFromOrder(order: Order): OrderFacts {
-  const version = Number(order.version);
-  return {
-    customerId: order.customerId,
-    storeId: order.storeId,
-    partnerId: order.marketplace?.partnerId ?? '',
-    locationIds: [...new Set([...order.groups, ...order.returns].map((g) => g.locationId).filter((l) => l !== ''))],
-    channel: order.channel ? channelToJSON(order.channel) : '',
-    ...(Number.isSafeInteger(version) ? { version } : {}),
-  };
 }

@@ -34,7 +34,7 @@ export interface StartWebhooksOptions {
   partitions: number;
   config: WebhookConfig;
   logger: Logger;
-  /** An order's facts from the orders service (GetOrder + orderFactsFromOrder), for events that come before it. */
+  /** An order's facts from the orders service (GetOrder + orderFactsFromJson), for events that come before it. */
   lookupOrder: LookupOrder;
   /** The HTTP sender; default fetch. */
   send?: WebhookSender;

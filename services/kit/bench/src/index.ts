@@ -7,6 +7,7 @@ import { runTimed } from './timed-load';
 
 export { runTimed, timedTable, type Outcome, type TimedResult } from './timed-load';
 export { cpuBetween, cpuSnapshot, memoryOf, type CpuSnapshot } from './process-stats';
+export { APPROVED_CARD, homeDeliveryOrder, SAMPLE_DELIVERY_POINT, sampleLocation } from './sample-orders';
 
 /** One measured operation: how many, how long, the latency percentiles, and how many failed. */
 export interface LoadResult {

@@ -38,20 +38,23 @@ import {
   PaymentsServiceService,
 } from '@o2o/contracts/gen/o2o/payments/v1/payments';
 import {
+  APPROVED_CARD,
   cpuBetween,
   cpuSnapshot,
+  homeDeliveryOrder,
   machineLine,
   memoryOf,
   type Outcome,
   runLoad,
   runTimed as runTimedBare,
+  SAMPLE_DELIVERY_POINT,
+  sampleLocation,
   startServiceProcess,
   type TimedResult,
   timedTable,
 } from '@o2o/kit-bench';
 import { asyncClient } from '@o2o/kit-grpc';
 import { MongoClient } from 'mongodb';
-import { APPROVED_CARD, homeDeliveryOrder, SAMPLE_DELIVERY_POINT, sampleLocation } from './sample-orders';
 
 const env = process.env;
 const CONCURRENCIES = (env.BENCH_CONCURRENCIES ?? '8,32,64').split(',').map(Number);
