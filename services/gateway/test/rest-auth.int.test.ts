@@ -290,6 +290,14 @@ describe('bad input: problem+json 4xx, never 5xx, nothing changed', () => {
         field: 'lines[0].quantity',
       },
       {
+        what: 'a quantity beyond 64 bits (valid by the schema, refused by the mapping)',
+        answer: post(
+          JSON.stringify({ ...webOrder(), lines: [{ skuCode: TEA.code, quantity: '9999999999999999999' }] }),
+        ),
+        status: 400,
+        field: '(body)',
+      },
+      {
         what: 'an unknown enum value',
         answer: post(JSON.stringify({ ...webOrder(), channel: 'CHANNEL_FAX' })),
         status: 400,

@@ -9,6 +9,7 @@ import {
   toJson,
 } from '@bufbuild/protobuf';
 import { channelCredentials, channelOptions } from '@o2o/kit-grpc';
+import { HttpProblem } from '../http/problem';
 import type { Contract } from './contract';
 
 /** The service each gRPC package lives in, and where it is. */
@@ -39,14 +40,6 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** The request could not be turned into the message (a wrong type the schema check did not catch). */
-export class RequestShapeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RequestShapeError';
-  }
-}
-
 export function grpcGateway(contract: Contract, addresses: ServiceAddresses): GrpcGateway {
   const clients = new Map<string, Client>();
   const clientFor = (method: DescMethod): Client => {
@@ -65,7 +58,10 @@ export function grpcGateway(contract: Contract, addresses: ServiceAddresses): Gr
     try {
       return Buffer.from(toBinary(method.input, fromJson(method.input, request)));
     } catch (error) {
-      throw new RequestShapeError(error instanceof Error ? error.message : String(error));
+      // What the schema check cannot see (e.g. a 64-bit integer out of range) is still the client's error.
+      throw HttpProblem.invalid('the request does not fit the operation', [
+        { name: '(body)', reason: error instanceof Error ? error.message : String(error) },
+      ]);
     }
   };
   const decode = (method: DescMethod) => (bytes: Buffer) =>
