@@ -15,6 +15,7 @@ import { paymentsMetrics } from './adapters/payments-metrics';
 import {
   mongoPaymentRepository,
   mongoProviderAttemptLog,
+  mongoProviderBooks,
   PAYMENTS_COLLECTION,
 } from './adapters/mongo-payment-repository';
 import { startWalletCallbackServer } from './adapters/wallet-callback-server';
@@ -75,7 +76,7 @@ export async function start(
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
 
-  const card = options.simulators?.card ?? new CardSimulator();
+  const card = options.simulators?.card ?? new CardSimulator(mongoProviderBooks(connection));
   const wallet = options.simulators?.wallet ?? new WalletSimulator(config.WALLET_CALLBACK_SECRET);
   const deps: Deps = {
     payments,

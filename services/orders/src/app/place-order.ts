@@ -7,7 +7,7 @@ import type { OrderState, PlacementInput } from '../domain/types';
 import { type CallerOption, checkPlacement, maySee } from './access';
 import { checkPlacementLocations } from './locations';
 import type { Deps } from './ports';
-import { runTasks } from './run-tasks';
+import { keepSecrets, runTasks } from './run-tasks';
 
 /** How long a repeated request waits for the first one's saga before answering with the order as it is. */
 const REPEAT_WAIT_MS = 10_000;
@@ -42,7 +42,10 @@ export async function placeOrder(
 
   if ((await deps.orders.insert(order, events, { placementKey: key, fingerprint, lease })) === 'inserted') {
     deps.afterWrite(order.id);
-    return (await runTasks(deps, order.id, { secrets, claimed: true })) ?? (await mustGet(deps, order.id));
+    const placed = (await runTasks(deps, order.id, { secrets, claimed: true })) ?? (await mustGet(deps, order.id));
+    // Not finished within the call (a dependency is down): the recovery loop goes on with the card it needs.
+    if (placed.status === 'PENDING') keepSecrets(deps, order.id, secrets, placed.placementDeadline);
+    return placed;
   }
   const existing = await deps.orders.findByPlacementKey(key);
   if (!existing) throw new OrderError('aborted', 'The order is being placed concurrently: retry with the same request');
@@ -65,6 +68,7 @@ export async function placeOrder(
 async function repeatOf(deps: Deps, state: OrderState, secrets: { cardNumber?: string }): Promise<OrderState> {
   if (state.status !== 'PENDING') return state;
   const resumed = await runTasks(deps, state.id, { secrets });
+  if (resumed?.status === 'PENDING') keepSecrets(deps, state.id, secrets, resumed.placementDeadline);
   if (resumed && resumed.status !== 'PENDING') return resumed;
   const until = Date.now() + REPEAT_WAIT_MS;
   let current = resumed ?? state;

@@ -28,16 +28,50 @@ export async function runTasks(
   }
   const marker = { again: false };
   local.set(orderId, marker);
+  const secrets = options.secrets ?? keptSecrets(deps, orderId);
+  const run = secrets ? { ...options, secrets } : options;
   try {
     for (let round = 0; ; round++) {
       marker.again = false;
       // Only the first round may rely on a claim taken by the caller; the round before gave it up.
-      const state = await runClaimed(deps, orderId, round === 0 ? options : { ...options, claimed: false });
+      const state = await runClaimed(deps, orderId, round === 0 ? run : { ...run, claimed: false });
+      if (state && state.status !== 'PENDING') secretsOf(deps).delete(orderId);
       if (!marker.again || !state) return state;
     }
   } finally {
     if (local.get(orderId) === marker) local.delete(orderId);
   }
+}
+
+/**
+ * Card numbers of placements whose saga could not finish within the PlaceOrder call (a dependency down for a few
+ * seconds): kept in this process's memory only, never written, until the placement settles or its deadline passes,
+ * so the recovery loop can still charge the card when the dependency is back. A crash loses them, and then the saga
+ * gives up as before (authorize: "the placement was interrupted before the card was charged").
+ */
+const kept = new WeakMap<Deps, Map<string, { secrets: PlacementSecrets; until: number }>>();
+
+function secretsOf(deps: Deps): Map<string, { secrets: PlacementSecrets; until: number }> {
+  let map = kept.get(deps);
+  if (!map) kept.set(deps, (map = new Map()));
+  return map;
+}
+
+/** Keeps a PENDING placement's secrets for the recovery loop until `until` (the placement deadline). */
+export function keepSecrets(deps: Deps, orderId: string, secrets: PlacementSecrets, until: Date): void {
+  if (!secrets.cardNumber) return;
+  const map = secretsOf(deps);
+  const now = deps.clock.now().getTime();
+  for (const [id, entry] of map) if (entry.until <= now) map.delete(id);
+  map.set(orderId, { secrets, until: until.getTime() });
+}
+
+function keptSecrets(deps: Deps, orderId: string): PlacementSecrets | undefined {
+  const entry = secretsOf(deps).get(orderId);
+  if (!entry) return undefined;
+  if (entry.until > deps.clock.now().getTime()) return entry.secrets;
+  secretsOf(deps).delete(orderId);
+  return undefined;
 }
 
 const running = new WeakMap<Deps, Map<string, { again: boolean }>>();

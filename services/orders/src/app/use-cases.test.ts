@@ -590,7 +590,7 @@ describe('placeOrder', () => {
     expect((await getOrder(deps, 'o-1')).status).toBe('AWAITING_PAYMENT');
   });
 
-  it('a card saga resumed by recovery adopts the authorisation payments already made', async () => {
+  it('a card saga resumed after a restart adopts the authorisation payments already made', async () => {
     const { deps, payments } = setup();
     payments.mode.authorize = 'lost';
     const pending = await drive(placeOrder(deps, cardOrder()));
@@ -598,7 +598,8 @@ describe('placeOrder', () => {
     expect(pending.tasks[0]?.kind).toBe('AUTHORIZE');
     const authorizeCalls = payments.calls.filter((c) => c.startsWith('authorize')).length;
     jest.setSystemTime(pending.nextRunAt);
-    await drive(recoverDue(deps, 10));
+    // Another process, without the first one's memory of the card.
+    await drive(recoverDue({ ...deps }, 10));
     const order = await getOrder(deps, 'o-1');
     expect(order.status).toBe('CONFIRMED');
     expect(order.payment).toMatchObject({ paymentId: 'pay-1', authorizedMinor: 2750 });
@@ -606,14 +607,31 @@ describe('placeOrder', () => {
     expect(payments.calls).toContain('paymentOfOrder o-1');
   });
 
-  it('a card saga resumed by recovery with no authorisation rejects, releases and voids', async () => {
-    const { deps, inventory, payments } = setup();
+  it('a card saga resumed by the process that took the call charges the card it kept in memory', async () => {
+    const { deps, payments } = setup();
     payments.mode.authorize = 'down';
     const pending = await drive(placeOrder(deps, cardOrder()));
     expect(pending.status).toBe('PENDING');
     payments.mode.authorize = 'ok';
     jest.setSystemTime(pending.nextRunAt);
     await drive(recoverDue(deps, 10));
+    const order = await getOrder(deps, 'o-1');
+    expect(order.status).toBe('CONFIRMED');
+    expect(payments.requests.at(-1)).toMatchObject({ key: 'o-1:authorize', cardNumber: VISA });
+    // Never written: the stored order knows only the last four digits.
+    expect(JSON.stringify(order)).not.toContain(VISA);
+  });
+
+  it('a card saga resumed after a restart (the card is gone with the process) rejects, releases and voids', async () => {
+    const { deps, inventory, payments } = setup();
+    payments.mode.authorize = 'down';
+    const pending = await drive(placeOrder(deps, cardOrder()));
+    expect(pending.status).toBe('PENDING');
+    payments.mode.authorize = 'ok';
+    jest.setSystemTime(pending.nextRunAt);
+    // Another process (same stores and clients): nothing of the first one's memory.
+    const restarted = { ...deps };
+    await drive(recoverDue(restarted, 10));
     const order = await getOrder(deps, 'o-1');
     expect(order.status).toBe('REJECTED');
     expect(order.statusReason).toBe(

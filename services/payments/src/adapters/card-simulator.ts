@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CardGateway, CardOutcome } from '../app/ports';
 import { PaymentError } from '../domain/errors';
 import type { DeclineReason } from '../domain/payment';
-import { SimulatedAccounts, SimulatedFaults } from './simulated-accounts';
+import { memoryBooks, type ProviderBooks, SimulatedAccounts, SimulatedFaults } from './simulated-accounts';
 
 /** The simulator's test card numbers (all pass the Luhn check); any other valid number is approved. */
 export const TEST_CARDS = {
@@ -25,20 +25,24 @@ const DECLINES: Record<string, { reason: DeclineReason; message: string }> = {
 /**
  * A card gateway simulator, in process: synchronous answers by test card number, remembered per idempotency key
  * (a retry gets the first answer), and its own books so captures, releases and refunds are checked as a real
- * gateway would.
+ * gateway would. The answers and books live in `books`: the service keeps them in storage of their own, so they
+ * survive the payments process as a real gateway's would.
  */
 export class CardSimulator implements CardGateway {
   readonly faults = new SimulatedFaults();
-  private readonly accounts = new SimulatedAccounts();
-  private readonly answers = new Map<string, CardOutcome>();
+  private readonly accounts: SimulatedAccounts;
   private readonly failedOnce = new Set<string>();
+
+  constructor(private readonly books: ProviderBooks = memoryBooks()) {
+    this.accounts = new SimulatedAccounts(books);
+  }
   /** How many authorisations reached the simulator (repeats included): tests prove retries are safe with it. */
   authorizeCalls = 0;
 
   async authorize(request: Parameters<CardGateway['authorize']>[0]): Promise<CardOutcome> {
     this.authorizeCalls += 1;
     this.faults.check('authorize');
-    const earlier = this.answers.get(request.key);
+    const earlier = await this.books.read<CardOutcome>(`answer:${request.key}`);
     if (earlier) return earlier;
     if (request.cardNumber === TEST_CARDS.unavailable) {
       throw new PaymentError('unavailable', 'Simulated card network unavailable');
@@ -52,24 +56,24 @@ export class CardSimulator implements CardGateway {
     const answer: CardOutcome = decline
       ? { outcome: 'declined', reference, ...decline }
       : { outcome: 'approved', reference };
-    if (!decline) this.accounts.open(reference, request.amount);
-    this.answers.set(request.key, answer);
+    if (!decline) await this.accounts.open(reference, request.amount);
+    await this.books.write(`answer:${request.key}`, answer);
     return answer;
   }
 
   async capture(request: Parameters<CardGateway['capture']>[0]): Promise<void> {
     this.faults.check('capture');
-    this.accounts.move('capture', request);
+    await this.accounts.move('capture', request);
   }
 
   async release(request: Parameters<CardGateway['release']>[0]): Promise<void> {
     this.faults.check('release');
-    this.accounts.move('release', request);
+    await this.accounts.move('release', request);
   }
 
   async refund(request: Parameters<CardGateway['refund']>[0]): Promise<void> {
     this.faults.check('refund');
-    this.accounts.move('refund', request);
+    await this.accounts.move('refund', request);
   }
 }
 

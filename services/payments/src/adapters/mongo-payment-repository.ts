@@ -6,6 +6,7 @@ import type { Page, PaymentRepository, ProviderAttemptLog, StoredPayment } from 
 import { PaymentError } from '../domain/errors';
 import type { PaymentEvent } from '../domain/events';
 import { Payment, type PaymentState } from '../domain/payment';
+import type { ProviderBooks } from './simulated-accounts';
 
 /** How often update() reloads and re-applies after losing a version race before answering ABORTED. */
 const UPDATE_ATTEMPTS = 12;
@@ -152,4 +153,22 @@ function fromDocument(doc: PaymentDocument): PaymentState {
 
 function toStored(doc: PaymentDocument): StoredPayment {
   return { payment: Payment.fromState(fromDocument(doc)), authorizeHash: doc.authorizeHash };
+}
+
+/**
+ * The card simulator's books (its answers by idempotency key and its accounts) in a collection of their own: the
+ * provider's side of the payments, which outlives a payments process as a real provider's books would.
+ */
+export function mongoProviderBooks(connection: Connection, collection = 'simulated_card_provider'): ProviderBooks {
+  const db = connection.db;
+  if (!db) throw new Error('Mongo connection is not open');
+  const records = db.collection<{ _id: string; value: unknown }>(collection);
+  return {
+    async read<T>(id: string) {
+      return (await records.findOne({ _id: id }))?.value as T | undefined;
+    },
+    async write(id, value) {
+      await records.updateOne({ _id: id }, { $set: { value } }, { upsert: true });
+    },
+  };
 }

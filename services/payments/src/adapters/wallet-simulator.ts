@@ -79,17 +79,17 @@ export class WalletSimulator implements WalletGateway {
 
   async capture(request: Parameters<WalletGateway['capture']>[0]): Promise<void> {
     this.faults.check('capture');
-    this.accounts.move('capture', request);
+    await this.accounts.move('capture', request);
   }
 
   async release(request: Parameters<WalletGateway['release']>[0]): Promise<void> {
     this.faults.check('release');
-    this.accounts.move('release', request);
+    await this.accounts.move('release', request);
   }
 
   async refund(request: Parameters<WalletGateway['refund']>[0]): Promise<void> {
     this.faults.check('refund');
-    this.accounts.move('refund', request);
+    await this.accounts.move('refund', request);
   }
 
   /** The QR payment with this reference, or with this payment id. */
@@ -112,7 +112,7 @@ export class WalletSimulator implements WalletGateway {
       if (qr.expiresAt.getTime() <= now.getTime()) throw new Error(`QR ${reference} has expired`);
       qr.state = 'paid';
       qr.transactionId = `wtx_${randomBytes(10).toString('hex')}`;
-      this.accounts.open(reference, qr.amount);
+      await this.accounts.open(reference, qr.amount);
     }
     return options.loseCallback ? undefined : this.deliver(reference);
   }
