@@ -58,6 +58,10 @@ export interface GatewaySystem {
   logs(): string[];
   /** SIGTERM to the gateway's process: resolves with its exit code once it is gone. */
   terminate(): Promise<number | null>;
+  /** SIGKILL to the gateway's process: it dies at once, mid-work; resolves once it is gone. */
+  kill9(): Promise<void>;
+  /** Starts the gateway's process again (same environment and port) and waits until it is ready. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -94,33 +98,37 @@ export async function startGatewaySystem(
     ...options.gatewayEnv,
   };
   const tail: string[] = [];
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [path.join(repoRoot(), 'services', 'gateway', 'dist', 'bin.js')],
-    {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
   const keep = (d: Buffer) => {
     for (const line of d.toString().split('\n')) if (line) tail.push(line);
     if (tail.length > 400) tail.splice(0, tail.length - 400);
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
   const url = `http://127.0.0.1:${port}`;
-  try {
+  // The gateway's process; start() spawns it again with the same environment and port (after kill9 or terminate).
+  let child!: ChildProcess;
+  let exited!: Promise<number | null>;
+  const spawnGateway = async () => {
+    child = spawn(process.execPath, [path.join(repoRoot(), 'services', 'gateway', 'dist', 'bin.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const running = child;
+    running.stdout?.on('data', keep);
+    running.stderr?.on('data', keep);
+    exited = new Promise<number | null>((resolve) => running.on('exit', (code) => resolve(code)));
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`gateway exited:\n${tail.slice(-30).join('\n')}`);
+        if (running.exitCode !== null) throw new Error(`gateway exited:\n${tail.slice(-30).join('\n')}`);
         const res = await fetch(`${url}/readyz`).catch(() => undefined);
         return res?.status === 200;
       },
       { what: `gateway ready at ${url}`, timeoutMs: 60_000, intervalMs: 200 },
     );
+  };
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  try {
+    await spawnGateway();
   } catch (error) {
     child.kill('SIGKILL');
     await sys.stop();
@@ -176,9 +184,18 @@ export async function startGatewaySystem(
       child.kill('SIGTERM');
       return exited;
     },
+    async kill9() {
+      if (!alive()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async start() {
+      if (alive()) throw new Error('the gateway is already running');
+      await spawnGateway();
+    },
     async stop() {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode === null) {
+      if (alive()) {
         child.kill('SIGTERM');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
         if (child.exitCode === null) child.kill('SIGKILL');

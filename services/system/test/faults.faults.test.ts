@@ -14,8 +14,10 @@ import {
   testInfra,
   uniqueName,
 } from '@o2o/kit-testing';
-import { LOCATIONS, type ServiceName, startSystem, type System } from '../../orders/test/system';
+import { type GatewaySystem, startGatewaySystem } from '../../gateway/test/gateway-system';
+import { LOCATIONS, type ServiceName, type System } from '../../orders/test/system';
 import { type DelayProxy, startDelayProxy } from './faults/delay-proxy';
+import { type PartnerReceiver, startPartnerReceiver } from './faults/partner-receiver';
 import { record, renderReport, writeReport } from './faults/report';
 import {
   type Couriers,
@@ -37,8 +39,11 @@ const RECEIVED = 2_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = uniqueName('fault');
+let gw: GatewaySystem;
 let sys: System;
 let driver: Driver;
+let receiver: PartnerReceiver;
+const partnerId = `fault-partner-${run.slice(-6)}`;
 let couriers: Couriers | undefined;
 let paymentsLink: DelayProxy;
 const skus = { delivered: `FLT-DLV-${run.slice(-6)}`, store: `FLT-STR-${run.slice(-6)}` };
@@ -54,8 +59,8 @@ beforeAll(async () => {
   const upstream: { payments?: string } = {};
   paymentsLink = await startDelayProxy(() => upstream.payments);
   const group = (s: ServiceName) => ({ KAFKA_GROUP_ID: `${run}-${s}` });
-  sys = await startSystem({
-    only: ['catalogue', 'inventory', 'payments', 'orders', 'delivery'],
+  receiver = await startPartnerReceiver();
+  gw = await startGatewaySystem({
     env: {
       catalogue: group('catalogue'),
       inventory: group('inventory'),
@@ -64,7 +69,14 @@ beforeAll(async () => {
       // Offers wait for the load's couriers even while a fault delays them.
       delivery: { ...group('delivery'), OFFER_TIMEOUT_MS: '120000' },
     },
+    gatewayEnv: {
+      WEBHOOK_GROUP_ID: `${run}-gateway-webhooks`,
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      WEBHOOK_RETRY_BASE_MS: '200',
+      WEBHOOK_POLL_INTERVAL_MS: '200',
+    },
   });
+  sys = gw.sys;
   upstream.payments = sys.addresses.payments;
   await sys.createLocations();
   await sys.createProduct(`Fault suite tea ${skus.delivered}`, [{ code: skus.delivered, online: 2500, store: 2300 }]);
@@ -75,7 +87,15 @@ beforeAll(async () => {
   received.set(`${skus.delivered}@${LOCATIONS.warehouse}`, RECEIVED);
   received.set(`${skus.store}@${LOCATIONS.storeA}`, RECEIVED);
   couriers = await registerCouriers(sys, 8);
-  driver = new Driver(sys, couriers.ids);
+  // A marketplace partner places its orders over REST and subscribes to their events by webhook.
+  const key = await gw.issueKey({ role: 'partner', subject: partnerId, rateLimitPerMinute: 100_000 });
+  const subscribed = await gw.call<{ secret: string }>('POST', '/v1/webhooks/subscriptions', {
+    key,
+    body: { url: receiver.url, eventTypes: ['o2o.orders.v1.*'] },
+  });
+  expect(subscribed.status).toBe(201);
+  receiver.setSecret(subscribed.body.secret);
+  driver = new Driver(sys, couriers.ids, { call: (...args) => gw.call(...args), key });
 }, 240_000);
 
 afterAll(async () => {
@@ -87,8 +107,9 @@ afterAll(async () => {
     await controlLocalKafka('up').catch(() => undefined);
     await controlLocalDatabase('up').catch(() => undefined);
   }
-  await sys?.stop();
+  await gw?.stop();
   await paymentsLink?.close();
+  await receiver?.close();
 }, 120_000);
 
 /**
@@ -98,7 +119,11 @@ afterAll(async () => {
 async function settledInvariants(timeoutMs = 90_000): Promise<InvariantResult[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const results = await verify(sys, { received, journeys: everyJourney });
+    const results = await verify(sys, {
+      received,
+      journeys: everyJourney,
+      partner: { id: partnerId, received: receiver.received },
+    });
     if (results.every((r) => r.violations.length === 0) || Date.now() > deadline) return results;
     await sleep(2_000);
   }
@@ -167,6 +192,16 @@ for (const name of SERVICES) {
     });
   });
 }
+
+it('kill -9 the gateway under load (partner orders and webhooks in flight), restart it: every invariant holds', async () => {
+  await underLoad('kill -9 gateway', async (step) => {
+    await gw.kill9();
+    step('gateway killed (SIGKILL)');
+    await sleep(2_000);
+    await gw.start();
+    step('gateway started again and ready');
+  });
+});
 
 (localInfra ? it : it.skip)('Kafka stopped and started under load: every invariant holds', async () => {
   await underLoad('Kafka broker stopped and restarted', async (step) => {

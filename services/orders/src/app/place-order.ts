@@ -42,10 +42,10 @@ export async function placeOrder(
 
   if ((await deps.orders.insert(order, events, { placementKey: key, fingerprint, lease })) === 'inserted') {
     deps.afterWrite(order.id);
-    const placed = (await runTasks(deps, order.id, { secrets, claimed: true })) ?? (await mustGet(deps, order.id));
-    // Not finished within the call (a dependency is down): the recovery loop goes on with the card it needs.
-    if (placed.status === 'PENDING') keepSecrets(deps, order.id, secrets, placed.placementDeadline);
-    return placed;
+    // Kept before the saga runs, in case it does not finish within the call (a dependency down): the recovery loop
+    // of this process then goes on with the card it needs. Forgotten once the placement settles.
+    keepSecrets(deps, order.id, secrets, order.snapshot().placementDeadline);
+    return (await runTasks(deps, order.id, { secrets, claimed: true })) ?? (await mustGet(deps, order.id));
   }
   const existing = await deps.orders.findByPlacementKey(key);
   if (!existing) throw new OrderError('aborted', 'The order is being placed concurrently: retry with the same request');
@@ -67,8 +67,8 @@ export async function placeOrder(
 /** A repeat: resume the saga if nobody runs it (with this request's card, if the first one's was lost), or wait. */
 async function repeatOf(deps: Deps, state: OrderState, secrets: { cardNumber?: string }): Promise<OrderState> {
   if (state.status !== 'PENDING') return state;
+  keepSecrets(deps, state.id, secrets, state.placementDeadline);
   const resumed = await runTasks(deps, state.id, { secrets });
-  if (resumed?.status === 'PENDING') keepSecrets(deps, state.id, secrets, resumed.placementDeadline);
   if (resumed && resumed.status !== 'PENDING') return resumed;
   const until = Date.now() + REPEAT_WAIT_MS;
   let current = resumed ?? state;

@@ -17,10 +17,14 @@ import {
 } from '@o2o/contracts/gen/o2o/orders/v1/orders';
 import { homeDeliveryOrder } from '@o2o/kit-bench';
 import { statusOf } from '@o2o/kit-testing';
+import { type GatewaySystem, restOrder } from '../../../gateway/test/gateway-system';
 import { LOCATIONS, type System } from '../../../orders/test/system';
 
-/** What a journey does: a delivered web order, an app order collected in store, a POS sale, a cancelled order. */
-export type JourneyKind = 'delivery' | 'pickup' | 'pos' | 'cancel';
+/**
+ * What a journey does: a delivered web order, an app order collected in store, a POS sale, a cancelled order, a
+ * marketplace partner's order placed over REST through the gateway and delivered.
+ */
+export type JourneyKind = 'delivery' | 'pickup' | 'pos' | 'cancel' | 'partner';
 
 /** The status each kind of journey ends in when nothing goes wrong for the shopper. */
 export const EXPECTED_END: Record<JourneyKind, OrderStatus> = {
@@ -28,7 +32,14 @@ export const EXPECTED_END: Record<JourneyKind, OrderStatus> = {
   pickup: OrderStatus.ORDER_STATUS_COMPLETED,
   pos: OrderStatus.ORDER_STATUS_COMPLETED,
   cancel: OrderStatus.ORDER_STATUS_CANCELLED,
+  partner: OrderStatus.ORDER_STATUS_COMPLETED,
 };
+
+/** The partner that places the 'partner' journeys over REST, with its API key. */
+export interface PartnerClient {
+  call: GatewaySystem['call'];
+  key: string;
+}
 
 export interface Journey {
   kind: JourneyKind;
@@ -112,6 +123,7 @@ function placement(j: Journey): PlaceOrderRequest {
   switch (j.kind) {
     case 'delivery':
     case 'cancel':
+    case 'partner':
       return homeDeliveryOrder({ requestId: j.requestId, customerId, lines });
     case 'pickup':
       return homeDeliveryOrder(
@@ -144,7 +156,7 @@ export function newJourney(kind: JourneyKind, skus: LoadSkus): Journey {
   return {
     kind,
     requestId: randomUUID(),
-    skuCode: kind === 'delivery' || kind === 'cancel' ? skus.delivered : skus.store,
+    skuCode: kind === 'pickup' || kind === 'pos' ? skus.store : skus.delivered,
     quantity: 1 + Math.floor(Math.random() * 2),
     retries: {},
     startedAt: Date.now(),
@@ -158,6 +170,7 @@ export class Driver {
   constructor(
     private readonly sys: System,
     private readonly couriers: string[],
+    private readonly partner?: PartnerClient,
     private readonly deadlineMs = 150_000,
   ) {}
 
@@ -209,11 +222,14 @@ export class Driver {
   async run(j: Journey): Promise<Journey> {
     j.startedAt = Date.now();
     try {
-      const placed = await this.call(j, 'PlaceOrder', (deadlineMs) =>
-        this.sys.orders.placeOrder(placement(j), { deadlineMs }),
-      );
-      if ('refused' in placed) throw new GaveUp(`PlaceOrder refused: ${status[placed.refused]} ${placed.message}`);
-      j.orderId = placed.ok.order!.id;
+      if (j.kind === 'partner') j.orderId = await this.placeOverRest(j);
+      else {
+        const placed = await this.call(j, 'PlaceOrder', (deadlineMs) =>
+          this.sys.orders.placeOrder(placement(j), { deadlineMs }),
+        );
+        if ('refused' in placed) throw new GaveUp(`PlaceOrder refused: ${status[placed.refused]} ${placed.message}`);
+        j.orderId = placed.ok.order!.id;
+      }
       // The saga may still be working (a slow dependency): wait for the placement's outcome.
       let o = await this.until(
         j,
@@ -234,6 +250,43 @@ export class Driver {
     }
     j.endedAt = Date.now();
     return j;
+  }
+
+  /**
+   * A marketplace order over REST, as the partner's integration sends it: the same Idempotency-Key until an answer
+   * says what happened (a 5xx, a 429 or no answer at all — the gateway down — is sent again).
+   */
+  private async placeOverRest(j: Journey): Promise<string> {
+    const partner = this.partner;
+    if (!partner) throw new GaveUp('no partner client for a partner journey');
+    const body = {
+      ...restOrder([{ skuCode: j.skuCode, quantity: j.quantity }]),
+      channel: 'CHANNEL_MARKETPLACE',
+      customerId: `fault-mp-${j.requestId.slice(0, 8)}`,
+      marketplace: { externalOrderId: `ext-${j.requestId}` },
+    };
+    for (let attempt = 0; ; attempt++) {
+      if (Date.now() > j.startedAt + this.deadlineMs)
+        throw new GaveUp('POST /v1/orders: still failing at the deadline');
+      let answer: Awaited<ReturnType<GatewaySystem['call']>> | undefined;
+      let why: string;
+      try {
+        answer = await partner.call('POST', '/v1/orders', {
+          key: partner.key,
+          headers: { 'idempotency-key': j.requestId },
+          body,
+        });
+        why = `HTTP ${answer.status}`;
+      } catch {
+        why = 'HTTP no answer';
+      }
+      if (answer && answer.status < 300) return (answer.body as { order: { id: string } }).order.id;
+      if (answer && answer.status < 500 && answer.status !== 429) {
+        throw new GaveUp(`POST /v1/orders refused: ${answer.status} ${answer.text.slice(0, 300)}`);
+      }
+      j.retries[why] = (j.retries[why] ?? 0) + 1;
+      await sleep(Math.min(2000, 150 * 2 ** Math.min(attempt, 4)));
+    }
   }
 
   private async cancel(j: Journey): Promise<void> {
@@ -338,12 +391,16 @@ export class Driver {
   }
 }
 
-/** A mix of kinds in proportion: 40% delivered, 25% collected, 20% POS, 15% cancelled. */
-export function journeyMix(count: number, skus: LoadSkus): Journey[] {
+/**
+ * A mix of kinds in proportion (with a partner: 30% delivered, 20% collected, 15% POS, 15% cancelled, 20% partner
+ * orders; without one the partner's share goes to delivered orders), spread evenly over the sequence.
+ */
+export function journeyMix(count: number, skus: LoadSkus, withPartner = true): Journey[] {
   const kinds: JourneyKind[] = [];
   for (let i = 0; i < count; i++) {
     const r = (i * 0.6180339887) % 1;
-    kinds.push(r < 0.4 ? 'delivery' : r < 0.65 ? 'pickup' : r < 0.85 ? 'pos' : 'cancel');
+    const partner: JourneyKind = withPartner ? 'partner' : 'delivery';
+    kinds.push(r < 0.3 ? 'delivery' : r < 0.5 ? 'pickup' : r < 0.65 ? 'pos' : r < 0.8 ? 'cancel' : partner);
   }
   return kinds.map((k) => newJourney(k, skus));
 }

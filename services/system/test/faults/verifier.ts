@@ -9,6 +9,7 @@ import { testInfra, uniqueName } from '@o2o/kit-testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import type { System } from '../../../orders/test/system';
+import type { ReceivedWebhook } from './partner-receiver';
 import type { Journey } from './shoppers';
 
 export interface InvariantResult {
@@ -132,6 +133,8 @@ export interface RunFacts {
   /** Units booked in by receipts, by `${sku}@${location}`. */
   received: Map<string, number>;
   journeys: Journey[];
+  /** The partner subscribed to its orders' events, and what its webhook endpoint received. */
+  partner?: { id: string; received: ReceivedWebhook[] };
 }
 
 const FINAL_ORDER = new Set(['COMPLETED', 'CANCELLED', 'REJECTED']);
@@ -179,6 +182,7 @@ export function checkInvariants(s: Snapshot, facts: RunFacts): InvariantResult[]
     holdsAccounted(s.orders, s.holds),
     authorisationsAccounted(s.orders, s.payments),
     oneEventPerChange(s.events, s.orders),
+    ...(facts.partner ? [partnerGotItsEvents(s.events, facts.partner)] : []),
     outboxesDrained({
       orders: s.orders,
       payments: s.payments,
@@ -498,6 +502,51 @@ function oneEventPerChange(events: PublishedEvent[], orders: Doc[]): InvariantRe
   return {
     name: 'exactly one event per state change (one id per aggregate version and type; every order status published once, in order)',
     checked: `${events.length} messages (${versioned} versioned) on ${new Set(events.map((e) => e.topic)).size} topics, ${orders.length} orders`,
+    violations,
+  };
+}
+
+/**
+ * The partner's webhook endpoint received every event of the partner's orders (signed with its secret), in order
+ * per order, and nothing about anyone else's orders. A repeat of an id (a delivery retried after the gateway died
+ * mid-attempt) is allowed by the webhook contract (receivers dedupe by webhook-id) and counted.
+ */
+function partnerGotItsEvents(events: PublishedEvent[], partner: NonNullable<RunFacts['partner']>): InvariantResult {
+  const violations: string[] = [];
+  const theirs = new Map<string, PublishedEvent>();
+  const partnerOf = new Map<string, string>();
+  for (const e of events) {
+    if (!e.topic.endsWith('o2o.orders.v1')) continue;
+    const owner = (e.aggregate?.marketplace as { partnerId?: string } | undefined)?.partnerId ?? '';
+    partnerOf.set(e.key, owner);
+    if (owner === partner.id) theirs.set(e.id, e);
+  }
+  const got = new Map<string, ReceivedWebhook[]>();
+  for (const r of partner.received) got.set(r.id, [...(got.get(r.id) ?? []), r]);
+  for (const [id, e] of theirs) {
+    if (!got.has(id)) violations.push(`${e.type.split('.').pop()} of order ${e.key} (${id}) never reached the partner`);
+  }
+  for (const r of partner.received) {
+    if (!r.verified) violations.push(`webhook ${r.id} did not verify with the partner's secret`);
+    if (partnerOf.get(r.orderId) !== partner.id)
+      violations.push(`webhook ${r.id} is about order ${r.orderId}, not the partner's`);
+  }
+  const firstArrivals = new Map<string, number[]>();
+  const seen = new Set<string>();
+  for (const r of partner.received) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    firstArrivals.set(r.orderId, [...(firstArrivals.get(r.orderId) ?? []), r.version ?? 0]);
+  }
+  for (const [orderId, versions] of firstArrivals) {
+    if (versions.some((v, i) => i > 0 && v < versions[i - 1]!)) {
+      violations.push(`order ${orderId}: webhooks arrived out of order (versions ${versions.join(', ')})`);
+    }
+  }
+  const repeats = partner.received.length - seen.size;
+  return {
+    name: 'the partner received every event of its orders by webhook, signed, in order per order, and no one else’s',
+    checked: `${theirs.size} events of the partner's orders, ${partner.received.length} webhook requests (${repeats} repeats)`,
     violations,
   };
 }
