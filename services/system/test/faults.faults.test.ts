@@ -95,7 +95,7 @@ beforeAll(async () => {
   });
   expect(subscribed.status).toBe(201);
   receiver.setSecret(subscribed.body.secret);
-  driver = new Driver(sys, couriers.ids, { call: (...args) => gw.call(...args), key });
+  driver = new Driver(sys, couriers.ids, { id: partnerId, call: (...args) => gw.call(...args), key });
 }, 240_000);
 
 afterAll(async () => {

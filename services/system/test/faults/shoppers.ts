@@ -37,6 +37,7 @@ export const EXPECTED_END: Record<JourneyKind, OrderStatus> = {
 
 /** The partner that places the 'partner' journeys over REST, with its API key. */
 export interface PartnerClient {
+  id: string;
   call: GatewaySystem['call'];
   key: string;
 }
@@ -44,6 +45,8 @@ export interface PartnerClient {
 export interface Journey {
   kind: JourneyKind;
   requestId: string;
+  /** What the order is stored under: `rq:<request id>`, or `mp:<partner>:<external id>` for a partner's order. */
+  placementKey: string;
   skuCode: string;
   quantity: number;
   orderId?: string;
@@ -153,9 +156,11 @@ function placement(j: Journey): PlaceOrderRequest {
 
 /** A journey's SKU and quantity for its kind. */
 export function newJourney(kind: JourneyKind, skus: LoadSkus): Journey {
+  const requestId = randomUUID();
   return {
     kind,
-    requestId: randomUUID(),
+    requestId,
+    placementKey: `rq:${requestId}`,
     skuCode: kind === 'pickup' || kind === 'pos' ? skus.store : skus.delivered,
     quantity: 1 + Math.floor(Math.random() * 2),
     retries: {},
@@ -265,6 +270,7 @@ export class Driver {
       customerId: `fault-mp-${j.requestId.slice(0, 8)}`,
       marketplace: { externalOrderId: `ext-${j.requestId}` },
     };
+    j.placementKey = `mp:${partner.id}:ext-${j.requestId}`;
     for (let attempt = 0; ; attempt++) {
       if (Date.now() > j.startedAt + this.deadlineMs)
         throw new GaveUp('POST /v1/orders: still failing at the deadline');

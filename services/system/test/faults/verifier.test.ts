@@ -123,6 +123,7 @@ function healthy(): { snapshot: Snapshot; facts: RunFacts } {
     {
       kind: 'delivery',
       requestId: 'r-1',
+      placementKey: 'rq:r-1',
       skuCode: SKU,
       quantity: 2,
       orderId: 'o-1',
@@ -133,6 +134,7 @@ function healthy(): { snapshot: Snapshot; facts: RunFacts } {
     {
       kind: 'cancel',
       requestId: 'r-2',
+      placementKey: 'rq:r-2',
       skuCode: SKU,
       quantity: 1,
       orderId: 'o-2',
@@ -267,4 +269,33 @@ it('one change passing through two statuses (delivered and completed in one writ
   // But the last event must announce the status the order is in.
   doc(snapshot.orders, 'o-2').status = 'COMPLETED';
   expect(violated(snapshot, facts)).toContain('exactly one event per state change');
+});
+
+it('the partner must receive every event of its orders, signed, in order, and nothing about another’s order', () => {
+  const { snapshot, facts } = healthy();
+  const ordersEvents = snapshot.events.filter((e) => e.topic.endsWith('orders.v1'));
+  for (const e of ordersEvents)
+    if (e.key === 'o-1') e.aggregate = { ...e.aggregate, marketplace: { partnerId: 'p-1' } };
+  const webhook = (e: PublishedEvent) => ({
+    id: e.id,
+    type: e.type,
+    orderId: e.key,
+    version: e.version,
+    verified: true,
+  });
+  const theirs = ordersEvents.filter((e) => e.key === 'o-1');
+  const unique = theirs.filter((e, i) => theirs.findIndex((x) => x.id === e.id) === i);
+  const partner = (received: ReturnType<typeof webhook>[]) => ({ ...facts, partner: { id: 'p-1', received } });
+
+  expect(violated(snapshot, partner(unique.map(webhook)))).toEqual([]);
+  // A repeat of an id is allowed; a missing event, a bad signature, another's order or a late older event are not.
+  expect(violated(snapshot, partner([...unique.map(webhook), webhook(unique[0]!)]))).toEqual([]);
+  const name =
+    'the partner received every event of its orders by webhook, signed, in order per order, and no one else’s';
+  const short = name.split(' (')[0]!;
+  expect(violated(snapshot, partner(unique.slice(1).map(webhook)))).toEqual([short]);
+  expect(violated(snapshot, partner(unique.map((e, i) => ({ ...webhook(e), verified: i !== 2 }))))).toEqual([short]);
+  const foreign = ordersEvents.find((e) => e.key === 'o-2')!;
+  expect(violated(snapshot, partner([...unique.map(webhook), webhook(foreign)]))).toEqual([short]);
+  expect(violated(snapshot, partner([...unique.slice(2), ...unique.slice(0, 2)].map(webhook)))).toEqual([short]);
 });

@@ -207,9 +207,9 @@ function noOrderLost(orders: Doc[], journeys: Journey[]): InvariantResult {
   }
   const violations: string[] = [];
   for (const j of journeys) {
-    const found = byKey.get(`rq:${j.requestId}`) ?? [];
+    const found = byKey.get(j.placementKey) ?? [];
     if (j.orderId && found.length === 0)
-      violations.push(`order ${j.orderId} (request ${j.requestId}) was acknowledged and is not stored`);
+      violations.push(`order ${j.orderId} (${j.placementKey}) was acknowledged and is not stored`);
     else if (found.length > 1) violations.push(`request ${j.requestId} is stored ${found.length} times`);
     else if (j.orderId && found[0]!._id !== j.orderId) {
       violations.push(`request ${j.requestId}: acknowledged as ${j.orderId}, stored as ${found[0]!._id}`);
