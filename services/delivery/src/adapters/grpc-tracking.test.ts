@@ -299,7 +299,7 @@ describe('ReportPositions and WatchShipment', () => {
     stream.end();
   });
 
-  it('refuses a stream without a courier, or whose courier changes, naming the field', async () => {
+  it('refuses a stream without a courier, or whose courier changes, or with a malformed id, naming the field', async () => {
     harness = await startHarness();
     const nobody = courierStream(harness.client);
     nobody.stream.write(report({ courierId: '' }));
@@ -317,6 +317,24 @@ describe('ReportPositions and WatchShipment', () => {
     expect(second.error?.code).toBe(status.INVALID_ARGUMENT);
     expect(second.error?.details).toMatch(/courier_id: must stay "c-1" for the whole stream, got "c-2"/);
     changing.stream.end();
+
+    const malformed = courierStream(harness.client);
+    malformed.stream.write(report({ courierId: 'c 1' }));
+    const third = await malformed.done;
+    expect(third.error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeFieldViolations(third.error?.metadata)).toEqual([
+      { field: 'courier_id', description: 'must be 1..128 printable characters, no spaces' },
+    ]);
+    malformed.stream.end();
+
+    const badShipment = courierStream(harness.client);
+    badShipment.stream.write(report({ shipmentId: 'x'.repeat(200) }));
+    const fourth = await badShipment.done;
+    expect(fourth.error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeFieldViolations(fourth.error?.metadata)).toEqual([
+      { field: 'shipment_id', description: 'must be 1..128 printable characters, no spaces' },
+    ]);
+    badShipment.stream.end();
   });
 
   it('ends a courier stream once the shipment it names is delivered', async () => {
@@ -338,6 +356,11 @@ describe('ReportPositions and WatchShipment', () => {
     expect(empty.error?.code).toBe(status.INVALID_ARGUMENT);
     expect(decodeFieldViolations(empty.error?.metadata)).toEqual([
       { field: 'shipment_id', description: 'is required' },
+    ]);
+    const malformed = await watcher(harness.client, 'x'.repeat(100_000)).ended;
+    expect(malformed.error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeFieldViolations(malformed.error?.metadata)).toEqual([
+      { field: 'shipment_id', description: 'must be 1..128 printable characters, no spaces' },
     ]);
     const unknown = await watcher(harness.client, 'shp-nope').ended;
     expect(unknown.error?.code).toBe(status.NOT_FOUND);

@@ -17,6 +17,7 @@ import { errorMapper, invertEnumTable, type Principal } from '@o2o/kit-grpc';
 import type { Logger } from '@o2o/kit-log';
 import { checkCourierCall } from '../app/access';
 import type { TrackingHub } from '../app/tracking-hub';
+import { checks } from '../app/validate';
 import type { ShipmentUpdate, TrackedShipment, TrackingStore } from '../app/tracking-ports';
 import { DeliveryError, isDeliveryError } from '../domain/errors';
 import { isCarrying, type RejectReason, TokenBucket, validateFix } from '../domain/tracking';
@@ -123,6 +124,7 @@ export function trackingGrpcHandlers(deps: TrackingHandlerDeps): TrackingHandler
               { field: 'courier_id', description: 'is required: the first report names the courier of the stream' },
             ]);
           }
+          checks().id('courier_id', request.courierId).done();
           courierId = request.courierId;
         } else if (request.courierId !== courierId) {
           throw DeliveryError.invalid([
@@ -144,6 +146,7 @@ export function trackingGrpcHandlers(deps: TrackingHandlerDeps): TrackingHandler
           continue;
         }
         if (request.shipmentId) {
+          checks().id('shipment_id', request.shipmentId).done();
           const shipment = await carried(request.shipmentId, courierId, nowMs);
           const result = deps.hub.ingest(courierId, verdict.fix, shipment);
           if (result.kind === 'not-carrying') throw notCarrying(request.shipmentId, result.status);
@@ -184,6 +187,7 @@ export function trackingGrpcHandlers(deps: TrackingHandlerDeps): TrackingHandler
     const caller = deliveryCaller(call.metadata);
     const shipmentId = call.request.shipmentId;
     if (!shipmentId) throw DeliveryError.invalid([{ field: 'shipment_id', description: 'is required' }]);
+    checks().id('shipment_id', shipmentId).done();
     if (deps.hub.closing.aborted) throw shuttingDown();
     const missing = () => new DeliveryError('not-found', `Shipment "${shipmentId}" does not exist`);
     // Someone else's shipment is answered as a missing one: ids do not leak.

@@ -6,6 +6,7 @@ import { parseApiKey } from '../auth/api-keys';
 import { jsonFieldPath, problemFromGrpc } from './grpc-errors';
 import type { Route } from './route';
 import { createRouter } from './router';
+import { checkQueryEncoding, parseJson } from './server';
 import { invalidParams } from './validation';
 
 const route = (method: Route['method'], path: string): Route => ({
@@ -152,5 +153,57 @@ describe('credentials', () => {
     expect(effectiveScopes('shopper', [])).toContain('orders:write');
     expect(effectiveScopes('shopper', undefined)).not.toContain('keys:manage');
     expect(effectiveScopes('admin', undefined)).toContain('keys:manage');
+  });
+});
+
+describe('request bodies', () => {
+  const problemOf = (raw: Buffer) => {
+    try {
+      parseJson(raw);
+    } catch (error) {
+      return error as { status: number; message: string; invalidParams: unknown[] };
+    }
+    throw new Error('parsed');
+  };
+
+  it('parses UTF-8 JSON, non-ASCII text included', () => {
+    expect(parseJson(Buffer.from('{"reason":"茶 🍵"}'))).toEqual({ reason: '茶 🍵' });
+  });
+
+  it('refuses bytes that are not UTF-8 with a 400, instead of reading them as U+FFFD', () => {
+    const raw = Buffer.concat([Buffer.from('{"reason":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    expect(problemOf(raw)).toMatchObject({
+      status: 400,
+      message: 'the body is not valid UTF-8',
+      invalidParams: [{ name: '(body)', reason: 'must be UTF-8 encoded' }],
+    });
+  });
+
+  it('refuses malformed JSON with a 400', () => {
+    expect(problemOf(Buffer.from('{"a": '))).toMatchObject({ status: 400, message: 'the body is not valid JSON' });
+  });
+});
+
+describe('query strings', () => {
+  it('takes percent-encoded UTF-8, plain text and malformed escapes (read literally, as before)', () => {
+    for (const ok of ['', '?query=%E8%8C%B6%20tea', '?q=a+b&pageSize=10', '?q=50%off', '?q=%EF%BF%BD']) {
+      expect(() => checkQueryEncoding(ok)).not.toThrow();
+    }
+  });
+
+  it('refuses escapes that are not UTF-8 with a 400 naming the parameter', () => {
+    let problem: unknown;
+    try {
+      checkQueryEncoding('?pageSize=10&query=%C3%28');
+    } catch (error) {
+      problem = error;
+    }
+    expect(problem).toMatchObject({
+      status: 400,
+      message: 'the query string is not valid',
+      invalidParams: [{ name: 'query', reason: 'is not percent-encoded UTF-8' }],
+    });
+    expect(() => checkQueryEncoding('?q=%FF')).toThrow('the query string is not valid');
+    expect(() => checkQueryEncoding('?q=%E8%8C')).toThrow('the query string is not valid');
   });
 });

@@ -98,9 +98,21 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function parseJson(raw: Buffer): unknown {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A request body as JSON. JSON text is UTF-8 (RFC 8259): bytes that are not are refused, not turned into U+FFFD and
+ * passed on (a command would then go ahead with text its caller never sent).
+ */
+export function parseJson(raw: Buffer): unknown {
+  let text: string;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    text = utf8.decode(raw);
+  } catch {
+    throw HttpProblem.invalid('the body is not valid UTF-8', [{ name: '(body)', reason: 'must be UTF-8 encoded' }]);
+  }
+  try {
+    return JSON.parse(text);
   } catch (error) {
     throw HttpProblem.invalid('the body is not valid JSON', [
       { name: '(body)', reason: error instanceof Error ? error.message : 'malformed JSON' },
@@ -108,8 +120,28 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
+/**
+ * Refuses a query string whose percent-escapes are not UTF-8 (`?query=%C3%28`): URLSearchParams would read them as
+ * U+FFFD, and the call would go ahead with text its caller never sent. A run of escapes holds whole characters, so
+ * each run is checked on its own.
+ */
+export function checkQueryEncoding(search: string): void {
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    const runs = pair.match(/(?:%[0-9a-fA-F]{2})+/g) ?? [];
+    for (const run of runs) {
+      try {
+        utf8.decode(Buffer.from(run.replaceAll('%', ''), 'hex'));
+      } catch {
+        const name = [...new URLSearchParams(pair).keys()][0] ?? '';
+        throw HttpProblem.invalid('the query string is not valid', [{ name, reason: 'is not percent-encoded UTF-8' }]);
+      }
+    }
+  }
+}
+
 /** Query string → object; repeated parameters become arrays (a parameter may repeat only if the route says so). */
 function readQuery(url: URL, route: Route): Record<string, unknown> {
+  checkQueryEncoding(url.search);
   const out: Record<string, unknown> = {};
   const repeated = new Set((route.query ?? []).filter((q) => q.repeated).map((q) => q.name));
   for (const key of new Set(url.searchParams.keys())) {

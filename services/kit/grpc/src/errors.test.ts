@@ -1,12 +1,14 @@
 import { status } from '@grpc/grpc-js';
 import { createLogger } from '@o2o/kit-log';
 import { errorMapper, type KindedError } from './errors';
+import { decodeFieldViolations } from './rich-status';
 
 type Kind = 'not-found';
 class ServiceFailure extends Error implements KindedError<Kind> {
   constructor(
     readonly kind: Kind,
     message: string,
+    readonly violations?: { field: string; description: string }[],
   ) {
     super(message);
   }
@@ -29,6 +31,21 @@ describe('errorMapper', () => {
       code: status.NOT_FOUND,
       details: 'Hold "h-1" does not exist',
     });
+  });
+
+  it('bounds what it quotes, so a megabyte-long id cannot overflow the trailers', () => {
+    const id = 'x'.repeat(1024 * 1024);
+    const violations = Array.from({ length: 100 }, (_, i) => ({
+      field: `lines[${i}].${id}`,
+      description: `bad ${id}`,
+    }));
+    const mapped = map(new ServiceFailure('not-found', `Hold "${id}" does not exist`, violations));
+    expect(mapped.code).toBe(status.NOT_FOUND);
+    expect(mapped.details).toMatch(/^Hold "x{494}… \(1048098 more characters\)$/);
+    const sent = decodeFieldViolations(mapped.metadata);
+    expect(sent).toHaveLength(20);
+    expect(sent[0]?.field).toMatch(/^lines\[0\]\.x+… \(\d+ more characters\)$/);
+    expect(mapped.metadata?.get('grpc-status-details-bin')[0]?.length).toBeLessThan(32 * 1024);
   });
 
   it('answers UNAVAILABLE, without the driver message, when the database or broker cannot be reached', () => {

@@ -21,11 +21,15 @@ export function errorMapper<K extends string>(
   return (error) => {
     if (isKnown(error)) {
       const code = table[error.kind];
-      const violations = error.violations ?? [];
+      const details = bounded(error.message, MAX_DETAILS_CHARS);
+      const violations = (error.violations ?? []).slice(0, MAX_VIOLATIONS).map((v) => ({
+        field: bounded(v.field, MAX_FIELD_CHARS),
+        description: bounded(v.description, MAX_DETAILS_CHARS),
+      }));
       return {
         code,
-        details: error.message,
-        metadata: violations.length > 0 ? badRequestMetadata(code, error.message, [...violations]) : undefined,
+        details,
+        metadata: violations.length > 0 ? badRequestMetadata(code, details, violations) : undefined,
       };
     }
     if (isDependencyUnavailable(error)) {
@@ -37,6 +41,17 @@ export function errorMapper<K extends string>(
     logger.error({ err: error }, 'unexpected error in RPC handler');
     return { code: status.INTERNAL, details: 'Internal error' };
   };
+}
+
+// Messages often quote what the caller sent (`Hold "…" does not exist`), and they travel in the trailers (grpc-message,
+// grpc-status-details-bin), where a client refuses headers past its limit (64 KiB in Node) by resetting the whole
+// connection: a megabyte-long id would fail every call on it with INTERNAL. So the text is bounded, whatever was sent.
+const MAX_DETAILS_CHARS = 500;
+const MAX_FIELD_CHARS = 200;
+const MAX_VIOLATIONS = 20;
+
+function bounded(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
 // Driver errors that mean "cannot reach the server" (by name, so the kit needs no driver import): the MongoDB

@@ -18,16 +18,21 @@ interface ReflectionRequest {
   listServices?: string;
 }
 
+/** One registry of the files of binary FileDescriptorSets (as `buf build` writes them); a repeated file counts once. */
+export function loadDescriptorSets(paths: string[]): FileRegistry {
+  const [first, ...rest] = paths.map((p) => fromBinary(FileDescriptorSetSchema, readFileSync(p)));
+  if (!first) throw new Error('at least one descriptor set is needed');
+  for (const set of rest) first.file.push(...set.file.filter((f) => !first.file.some((g) => g.name === f.name)));
+  return createFileRegistry(first);
+}
+
 /**
  * gRPC server reflection (grpc.reflection.v1 and v1alpha) that answers with the descriptors exactly as `buf build`
  * wrote them, so grpcurl and other tools can describe and call every service with no .proto files. (@grpc/reflection
  * re-serialises descriptors through protobufjs and breaks types imported from another package.)
  */
-export function addReflection(server: Server, options: { descriptorSets: string[]; services: string[] }): void {
-  const [first, ...rest] = options.descriptorSets.map((p) => fromBinary(FileDescriptorSetSchema, readFileSync(p)));
-  if (!first) throw new Error('reflection needs at least one descriptor set');
-  for (const set of rest) first.file.push(...set.file.filter((f) => !first.file.some((g) => g.name === f.name)));
-  const registry = createFileRegistry(first);
+export function addReflection(server: Server, options: { registry: FileRegistry; services: string[] }): void {
+  const { registry } = options;
   const handler = (call: ServerDuplexStream<ReflectionRequest, unknown>) => {
     call.on('data', (request: ReflectionRequest) => call.write(answer(registry, options.services, request)));
     call.on('end', () => call.end());

@@ -1,7 +1,8 @@
 import { type ServiceDefinition, Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@o2o/kit-log';
-import { addReflection } from './reflection';
+import { addReflection, loadDescriptorSets } from './reflection';
+import { refuseUndecodableRequests, strictRequests } from './request-decoding';
 import { withRpcMetrics } from './rpc-metrics';
 
 /** One gRPC service to serve: its generated definition, the implementation, and its full name for health checks. */
@@ -20,7 +21,10 @@ export interface GrpcServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
   logger: Logger;
-  /** Binary FileDescriptorSets (as `buf build` writes them) of the served protos, for server reflection. */
+  /**
+   * Binary FileDescriptorSets (as `buf build` writes them) of the served protos: for server reflection, and to check
+   * every request's bytes against its message type (request-decoding.ts).
+   */
   descriptorSets?: string[];
   /** Largest accepted request, bytes (default 4 MiB). */
   maxReceiveMessageBytes?: number;
@@ -53,16 +57,20 @@ export interface StopOptions {
 
 /**
  * Starts a grpc-js server with grpc.health.v1 and server reflection, bound to the given host and port; every unary
- * call of the served services is recorded in `rpc.server.call.duration` (see rpc-metrics.ts).
+ * call of the served services is recorded in `rpc.server.call.duration` (see rpc-metrics.ts), and a request that does
+ * not decode (checked against the descriptor sets' request types when given) is INVALID_ARGUMENT.
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const server = new Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
+    interceptors: [refuseUndecodableRequests],
   });
-  // Every unary method is timed (RED metrics); health and reflection, added below, are not.
+  const registry = options.descriptorSets ? loadDescriptorSets(options.descriptorSets) : undefined;
+  // Every unary method is timed (RED metrics); health and reflection, added below, are not. A request that does not
+  // decode is INVALID_ARGUMENT before any handler runs (request-decoding.ts).
   for (const s of options.services) {
-    server.addService(s.definition, withRpcMetrics(s.name, s.definition, s.implementation));
+    server.addService(strictRequests(s.definition, registry), withRpcMetrics(s.name, s.definition, s.implementation));
   }
 
   const names = options.services.map((s) => s.name);
@@ -72,9 +80,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   });
   health.addToServer(server);
 
-  if (options.descriptorSets) {
+  if (registry) {
     addReflection(server, {
-      descriptorSets: options.descriptorSets,
+      registry,
       services: [...names, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection'],
     });
   }
