@@ -49,11 +49,11 @@ export async function runTasks(
  * so the recovery loop can still charge the card when the dependency is back. A crash loses them, and then the saga
  * gives up as before (authorize: "the placement was interrupted before the card was charged").
  */
-const kept = new WeakMap<Deps, Map<string, { secrets: PlacementSecrets; until: number }>>();
+const kept = new Map<string, Map<string, { secrets: PlacementSecrets; until: number }>>();
 
 function secretsOf(deps: Deps): Map<string, { secrets: PlacementSecrets; until: number }> {
-  let map = kept.get(deps);
-  if (!map) kept.set(deps, (map = new Map()));
+  let map = kept.get(deps.runnerId);
+  if (!map) kept.set(deps.runnerId, (map = new Map()));
   return map;
 }
 
@@ -74,11 +74,13 @@ function keptSecrets(deps: Deps, orderId: string): PlacementSecrets | undefined 
   return undefined;
 }
 
-const running = new WeakMap<Deps, Map<string, { again: boolean }>>();
+// Per runner (one per process): the process passes copies of its deps around (the gRPC handlers get theirs with a
+// logger added), so the runner id, not the deps object, says which process a call belongs to.
+const running = new Map<string, Map<string, { again: boolean }>>();
 
 function runningIn(deps: Deps): Map<string, { again: boolean }> {
-  let map = running.get(deps);
-  if (!map) running.set(deps, (map = new Map<string, { again: boolean }>()));
+  let map = running.get(deps.runnerId);
+  if (!map) running.set(deps.runnerId, (map = new Map<string, { again: boolean }>()));
   return map;
 }
 

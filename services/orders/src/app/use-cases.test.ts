@@ -598,8 +598,8 @@ describe('placeOrder', () => {
     expect(pending.tasks[0]?.kind).toBe('AUTHORIZE');
     const authorizeCalls = payments.calls.filter((c) => c.startsWith('authorize')).length;
     jest.setSystemTime(pending.nextRunAt);
-    // Another process, without the first one's memory of the card.
-    await drive(recoverDue({ ...deps }, 10));
+    // Another process (its own runner id), without the first one's memory of the card.
+    await drive(recoverDue({ ...deps, runnerId: 'runner-after-restart' }, 10));
     const order = await getOrder(deps, 'o-1');
     expect(order.status).toBe('CONFIRMED');
     expect(order.payment).toMatchObject({ paymentId: 'pay-1', authorizedMinor: 2750 });
@@ -614,7 +614,8 @@ describe('placeOrder', () => {
     expect(pending.status).toBe('PENDING');
     payments.mode.authorize = 'ok';
     jest.setSystemTime(pending.nextRunAt);
-    await drive(recoverDue(deps, 10));
+    // The process hands its use cases copies of its deps (the gRPC handlers get a logger added): same runner.
+    await drive(recoverDue({ ...deps }, 10));
     const order = await getOrder(deps, 'o-1');
     expect(order.status).toBe('CONFIRMED');
     expect(payments.requests.at(-1)).toMatchObject({ key: 'o-1:authorize', cardNumber: VISA });
@@ -629,8 +630,8 @@ describe('placeOrder', () => {
     expect(pending.status).toBe('PENDING');
     payments.mode.authorize = 'ok';
     jest.setSystemTime(pending.nextRunAt);
-    // Another process (same stores and clients): nothing of the first one's memory.
-    const restarted = { ...deps };
+    // Another process (same stores and clients, its own runner id): nothing of the first one's memory.
+    const restarted = { ...deps, runnerId: 'runner-after-restart' };
     await drive(recoverDue(restarted, 10));
     const order = await getOrder(deps, 'o-1');
     expect(order.status).toBe('REJECTED');
