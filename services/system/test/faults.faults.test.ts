@@ -137,6 +137,7 @@ async function underLoad(
   fault: string,
   strike: (step: (what: string) => void) => Promise<void>,
   after: () => Promise<InvariantResult[]> = async () => [],
+  options: { mayReject?: RegExp } = {},
 ): Promise<void> {
   const journeys = journeyMix(JOURNEYS, skus);
   everyJourney.push(...journeys);
@@ -163,15 +164,14 @@ async function underLoad(
   );
   record({ fault, steps, journeys, seconds: (Date.now() - healed) / 1000, invariants, extra });
   expect(violated.map((i) => `${i.name}: ${i.violations.slice(0, 10).join('; ')}`)).toEqual([]);
-  // A journey that was not stopped by the fault ends as its kind does; a REJECTED placement is allowed only when
-  // the fault outlasted the placement's own deadline (reported, and compensated per the invariants above).
+  // Every journey ends as its kind does; a REJECTED placement only where the fault may cause one, for the reason
+  // given (it is then compensated, which the invariants above check).
   for (const j of journeys) {
-    expect({ kind: j.kind, end: j.end === undefined ? j.failure : OrderStatus[j.end] }).toEqual({
+    const allowed = j.end === OrderStatus.ORDER_STATUS_REJECTED && options.mayReject?.test(j.reason ?? '') === true;
+    expect({ kind: j.kind, end: j.end === undefined ? j.failure : OrderStatus[j.end], reason: j.reason }).toEqual({
       kind: j.kind,
-      end:
-        j.end === OrderStatus.ORDER_STATUS_REJECTED && j.retries.DEADLINE_EXCEEDED
-          ? 'ORDER_STATUS_REJECTED'
-          : OrderStatus[EXPECTED_END[j.kind]],
+      end: allowed ? 'ORDER_STATUS_REJECTED' : OrderStatus[EXPECTED_END[j.kind]],
+      reason: allowed || j.kind === 'cancel' ? j.reason : undefined,
     });
   }
 }
@@ -183,13 +183,20 @@ it('no fault: the load alone keeps every invariant (the baseline the faults are 
 const SERVICES: ServiceName[] = ['catalogue', 'inventory', 'payments', 'orders', 'delivery'];
 for (const name of SERVICES) {
   it(`kill -9 ${name} under load, restart it: every invariant holds`, async () => {
-    await underLoad(`kill -9 ${name}`, async (step) => {
-      await sys.kill9(name);
-      step(`${name} killed (SIGKILL)`);
-      await sleep(2_000);
-      await sys.start(name);
-      step(`${name} started again and SERVING`);
-    });
+    await underLoad(
+      `kill -9 ${name}`,
+      async (step) => {
+        await sys.kill9(name);
+        step(`${name} killed (SIGKILL)`);
+        await sleep(2_000);
+        await sys.start(name);
+        step(`${name} started again and SERVING`);
+      },
+      undefined,
+      // A card number lives only in the memory of the orders process that took the call (it is never stored): a
+      // card placement that process had not charged yet when it died is given up, compensated, by design.
+      name === 'orders' ? { mayReject: /interrupted before the card was charged/ } : {},
+    );
   });
 }
 

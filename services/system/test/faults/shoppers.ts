@@ -52,6 +52,8 @@ export interface Journey {
   orderId?: string;
   /** The status the journey ended in (undefined while running, or when it gave up). */
   end?: OrderStatus;
+  /** Why the order ended REJECTED or CANCELLED, as the order says. */
+  reason?: string;
   /** Why the journey gave up (it did not reach an end before its deadline). */
   failure?: string;
   /** Calls answered with a retryable status (the fault at work), by status name. */
@@ -250,6 +252,7 @@ export class Driver {
       }
       o = await this.until(j, 'the end', (x) => SETTLED_STATUSES.has(x.status) && !x.settling);
       j.end = o.status;
+      if (o.statusReason) j.reason = o.statusReason;
     } catch (error) {
       j.failure = error instanceof Error ? error.message : String(error);
     }

@@ -581,7 +581,11 @@ export async function consumersCaughtUp(prefix: string, timeoutMs = 60_000): Pro
   try {
     for (;;) {
       behind = [];
-      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+      const named = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+      // Only groups with members: a killed replica's own group (live tracking has one per replica) stays behind
+      // for ever and reads nothing any more.
+      const described = named.length === 0 ? [] : (await admin.describeGroups(named)).groups;
+      const groups = described.filter((g) => g.members.length > 0).map((g) => g.groupId);
       for (const groupId of groups) {
         for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
           const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
