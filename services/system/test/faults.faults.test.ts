@@ -243,12 +243,12 @@ it('payments slower than the orders deadline under load: every invariant holds',
 it('every event published again, shuffled (duplicates, out of order), under load: nothing changes twice', async () => {
   // Everything the consumers have read so far goes back on its topic in a random order, while new orders run.
   const topics = [sys.topics.orders, sys.topics.delivery, sys.topics.payments, sys.topics.catalogue];
-  const before = new Map<string, number>();
+  const before = new Map<string, { version: number; timeline: number }>();
   let replayed = 0;
   await underLoad(
     'every event so far published again, shuffled (duplicates and reordering)',
     async (step) => {
-      for (const o of await allOrders()) before.set(o.id, o.version);
+      for (const o of await allOrders()) before.set(o.id, o);
       for (const topic of topics) {
         const messages: ProbedMessage[] = (await readTopic(topic)).map((e) => ({
           key: e.key,
@@ -269,7 +269,9 @@ it('every event published again, shuffled (duplicates, out of order), under load
       const changed: string[] = [];
       for (const o of await allOrders()) {
         const was = before.get(o.id);
-        if (was !== undefined && was !== o.version) changed.push(`order ${o.id} v${was} → v${o.version}`);
+        if (was !== undefined && was.version !== o.version) {
+          changed.push(`order ${o.id} v${was.version} → v${o.version}: ${await timelineSince(o.id, was.timeline)}`);
+        }
       }
       return [
         {
@@ -282,12 +284,23 @@ it('every event published again, shuffled (duplicates, out of order), under load
   );
 });
 
-async function allOrders(): Promise<{ id: string; version: number }[]> {
-  const out: { id: string; version: number }[] = [];
+/** The orders of every journey that has ended: id, version and how many timeline entries. */
+async function allOrders(): Promise<{ id: string; version: number; timeline: number }[]> {
+  const out: { id: string; version: number; timeline: number }[] = [];
   for (const j of everyJourney) {
     if (!j.orderId || j.endedAt === undefined) continue;
     const { order } = await sys.orders.getOrder({ orderId: j.orderId });
-    out.push({ id: order!.id, version: Number(order!.version) });
+    const { entries } = await sys.orders.getOrderTimeline({ orderId: j.orderId });
+    out.push({ id: order!.id, version: Number(order!.version), timeline: entries.length });
   }
   return out;
+}
+
+/** What was added to an order's timeline after its first `known` entries. */
+async function timelineSince(orderId: string, known: number): Promise<string> {
+  const { entries } = await sys.orders.getOrderTimeline({ orderId });
+  return entries
+    .slice(known)
+    .map((e) => `${OrderStatus[e.status]} "${e.cause}"`)
+    .join(', ');
 }

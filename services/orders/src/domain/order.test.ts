@@ -1440,6 +1440,19 @@ describe('Order late payments', () => {
     ).toEqual(['late payment pay-late is voided', 'payment voided']);
   });
 
+  it('the echo of the order’s own authorisation after it was cancelled (or delivered again) changes nothing', () => {
+    const order = confirmedOrder();
+    drain(order);
+    const paymentId = order.snapshot().payment.paymentId!;
+    order.cancel('changed my mind', at(1));
+    drain(order, at(2));
+    expect(order.status).toBe('CANCELLED');
+    const before = order.snapshot();
+    expect(order.paymentAuthorized(paymentId, cny(2750), at(3), policy)).toEqual([]);
+    expect(order.paymentAuthorized(paymentId, cny(2750), at(4), policy)).toEqual([]);
+    expect(order.snapshot()).toEqual(before);
+  });
+
   it('a payment event for a CONFIRMED or PENDING order changes nothing', () => {
     const order = confirmedOrder();
     drain(order);

@@ -240,6 +240,9 @@ export class Order {
 
   private paymentAuthorizedUnguarded(paymentId: string, amount: Money, now: Date, policy: OrderPolicy): OrderEvent[] {
     if (FINAL_STATUSES.has(this.s.status)) {
+      // The echo of the authorisation the saga itself recorded (arriving after the end, or delivered again): the
+      // order's capture or its void has already settled it. Nothing to do, nothing written.
+      if (this.s.payment.paymentId === paymentId && this.s.payment.authorizedMinor > 0) return [];
       // Paid after the order ended (a QR paid as it expired, an authorisation the saga lost): give it back.
       if (!this.s.tasks.some((t) => t.kind === 'VOID_PAYMENTS')) {
         this.touch(now);
