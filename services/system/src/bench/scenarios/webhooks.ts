@@ -16,7 +16,7 @@ import { settings } from '../settings';
 import { REPO, type System } from '../system';
 import { summary } from './ceilings';
 
-type Verify = (options: { secrets: string[]; header: string | undefined; body: Buffer | string }) => {
+export type Verify = (options: { secrets: string[]; header: string | undefined; body: Buffer | string }) => {
   ok: boolean;
   reason?: string;
 };
@@ -36,17 +36,24 @@ async function loadVerify(): Promise<Verify> {
   return verify;
 }
 
-interface Delivery {
+/** One webhook request as the partner's receiver got it. */
+export interface Delivery {
   id: string;
   type: string;
   orderId: string;
+  /** The order's version, for orders events (they carry the order). */
+  version?: number;
   verified: boolean;
   reason?: string;
   latencyMs: number;
   receivedAt: number;
 }
 
-function receiver(verify: Verify) {
+/**
+ * A partner's webhook endpoint on loopback (the caller listens): checks each request's signature with the secret it is
+ * given, answers 204 and records what arrived. The fault suite's partner uses it too.
+ */
+export function webhookReceiver(verify: Verify) {
   const log: Delivery[] = [];
   let secret = '';
   const server: Server = createServer((req, res) => {
@@ -63,13 +70,15 @@ function receiver(verify: Verify) {
           id: string;
           type: string;
           time: string;
-          data?: { order?: { id?: string } };
+          data?: { order?: { id?: string; version?: string } };
         };
+        const version = event.data?.order?.version;
         log.push({
           id: event.id,
           type: event.type,
           // Orders events carry the order; payments and delivery events name it (payment.orderId, ref.orderId, …).
           orderId: event.data?.order?.id ?? /"orderId":"([^"]+)"/.exec(body.toString('utf8'))?.[1] ?? '',
+          ...(version === undefined ? {} : { version: Number(version) }),
           verified: check.ok,
           ...(check.reason ? { reason: check.reason } : {}),
           latencyMs: receivedAt - Date.parse(event.time),
@@ -96,7 +105,7 @@ export async function webhookThroughput(sys: System): Promise<ScenarioResult> {
   await receive(sys, sku, WAREHOUSE, 1_000_000);
   const partner = `bench-partner-${sys.run}`;
   const key = await issueKey(sys, { role: 'partner', subject: partner });
-  const r = receiver(verify);
+  const r = webhookReceiver(verify);
   await new Promise<void>((resolve) => r.server.listen(0, '127.0.0.1', resolve));
   try {
     const eventTypes = ['o2o.orders.v1.*', 'o2o.payments.v1.*', 'o2o.delivery.v1.*'];
