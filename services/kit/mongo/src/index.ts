@@ -1,6 +1,8 @@
 import mongoose, { type Connection } from 'mongoose';
+import { watchHeartbeats } from './heartbeat-watchdog';
 
 export type { Connection };
+export { type HeartbeatEvents, watchHeartbeats } from './heartbeat-watchdog';
 
 /** Options for {@link connectMongo}. */
 export interface MongoOptions {
@@ -9,7 +11,12 @@ export interface MongoOptions {
   /** How long to wait for a server before failing a call or the start-up (ms). */
   serverSelectionTimeoutMs?: number;
   appName?: string;
+  /** Told when the driver's server monitor was found stuck and restarted (see heartbeat-watchdog.ts). */
+  onMonitorRestarted?: (address: string, stuckForMs: number) => void;
 }
+
+/** How long connecting, and the monitor's heartbeat on a connection, may take (ms). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Opens a dedicated mongoose connection (never the global one, so several services or tests can share a process)
@@ -24,9 +31,32 @@ export async function connectMongo(options: MongoOptions): Promise<Connection> {
     autoIndex: false,
     autoCreate: false,
     retryWrites: false,
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
   });
   await connection.asPromise();
+  const client = connection.getClient();
+  const stop = watchHeartbeats(client, {
+    // A heartbeat ends within the connect timeout (its socket timeout) plus a heartbeat period; well past that, stuck.
+    stuckAfterMs: CONNECT_TIMEOUT_MS + 15_000,
+    restart: (address) => restartMonitor(client, address),
+    onRestarted: options.onMonitorRestarted,
+  });
+  connection.once('close', stop);
   return connection;
+}
+
+/**
+ * Restarts the driver's monitor of one server (close, then connect: a fresh check at once, the stuck one abandoned).
+ * The monitor is not public API: found by shape, and false when the driver no longer has it so.
+ */
+function restartMonitor(client: unknown, address: string): boolean {
+  const servers = (client as { topology?: { s?: { servers?: Map<string, { monitor?: unknown }> } } }).topology?.s
+    ?.servers;
+  const monitor = servers?.get(address)?.monitor as { close?: () => void; connect?: () => void } | undefined;
+  if (typeof monitor?.close !== 'function' || typeof monitor.connect !== 'function') return false;
+  monitor.close();
+  monitor.connect();
+  return true;
 }
 
 /** True for a unique-index violation (E11000), from MongoDB or FerretDB. */
