@@ -26,7 +26,12 @@ export async function start(
   options: { logger?: Logger } = {},
 ): Promise<CatalogueService> {
   const logger = options.logger ?? createLogger({ service: 'catalogue', level: config.LOG_LEVEL });
-  const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-catalogue' });
+  const connection = await connectMongo({
+    url: config.MONGO_URL,
+    dbName: config.MONGO_DB,
+    appName: 'o2o-catalogue',
+    logger,
+  });
   const topic = `${config.KAFKA_TOPIC_PREFIX}${CATALOGUE_TOPIC}`;
   const products = mongoProductRepository(connection, catalogueEventEncoder(topic));
   await products.ensureIndexes();

@@ -53,7 +53,12 @@ export async function start(
   options: { logger?: Logger } = {},
 ): Promise<DeliveryService> {
   const logger = options.logger ?? createLogger({ service: 'delivery', level: config.LOG_LEVEL });
-  const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-delivery' });
+  const connection = await connectMongo({
+    url: config.MONGO_URL,
+    dbName: config.MONGO_DB,
+    appName: 'o2o-delivery',
+    logger,
+  });
   const prefixed = (name: string) => `${config.KAFKA_TOPIC_PREFIX}${name}`;
   const topic = prefixed(DELIVERY_TOPIC);
   const policy: FulfilmentPolicy = {

@@ -32,7 +32,12 @@ export async function start(
   options: { logger?: Logger } = {},
 ): Promise<GatewayService> {
   const logger = options.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
-  const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-gateway' });
+  const connection = await connectMongo({
+    url: config.MONGO_URL,
+    dbName: config.MONGO_DB,
+    appName: 'o2o-gateway',
+    logger,
+  });
   const keys = mongoApiKeyStore(connection, { cacheMs: config.API_KEY_CACHE_MS });
   if (config.BOOTSTRAP_ADMIN_KEY) {
     // No scopes of its own: an admin key gets every scope.

@@ -38,7 +38,12 @@ export async function start(
   options: { logger?: Logger } = {},
 ): Promise<InventoryService> {
   const logger = options.logger ?? createLogger({ service: 'inventory', level: config.LOG_LEVEL });
-  const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-inventory' });
+  const connection = await connectMongo({
+    url: config.MONGO_URL,
+    dbName: config.MONGO_DB,
+    appName: 'o2o-inventory',
+    logger,
+  });
   const topic = `${config.KAFKA_TOPIC_PREFIX}${INVENTORY_TOPIC}`;
   const catalogueTopic = `${config.KAFKA_TOPIC_PREFIX}${CATALOGUE_TOPIC}`;
   const encode = inventoryEventEncoder(topic);

@@ -44,7 +44,12 @@ export interface OrdersService {
 /** Composition root: builds and starts everything by hand. Tests call it with port 0. */
 export async function start(config: Readonly<OrdersConfig>, options: { logger?: Logger } = {}): Promise<OrdersService> {
   const logger = options.logger ?? createLogger({ service: 'orders', level: config.LOG_LEVEL });
-  const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-orders' });
+  const connection = await connectMongo({
+    url: config.MONGO_URL,
+    dbName: config.MONGO_DB,
+    appName: 'o2o-orders',
+    logger,
+  });
   const topic = `${config.KAFKA_TOPIC_PREFIX}${ORDERS_TOPIC}`;
   const stored = mongoOrderRepository(connection, ordersEventEncoder(topic));
   await stored.ensureIndexes();

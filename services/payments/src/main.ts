@@ -53,7 +53,12 @@ export async function start(
   } = {},
 ): Promise<PaymentsService> {
   const logger = options.logger ?? createLogger({ service: 'payments', level: config.LOG_LEVEL });
-  const connection = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, appName: 'o2o-payments' });
+  const connection = await connectMongo({
+    url: config.MONGO_URL,
+    dbName: config.MONGO_DB,
+    appName: 'o2o-payments',
+    logger,
+  });
   const topic = `${config.KAFKA_TOPIC_PREFIX}${PAYMENTS_TOPIC}`;
   const stored = mongoPaymentRepository(connection, paymentsEventEncoder(topic));
   await stored.ensureIndexes();

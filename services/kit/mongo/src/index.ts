@@ -11,8 +11,8 @@ export interface MongoOptions {
   /** How long to wait for a server before failing a call or the start-up (ms). */
   serverSelectionTimeoutMs?: number;
   appName?: string;
-  /** Told when the driver's server monitor was found stuck and restarted (see heartbeat-watchdog.ts). */
-  onMonitorRestarted?: (address: string, stuckForMs: number) => void;
+  /** Where to say that the driver's server monitor was found stuck and restarted (see heartbeat-watchdog.ts). */
+  logger?: { warn(fields: object, message: string): void };
 }
 
 /** How long connecting, and the monitor's heartbeat on a connection, may take (ms). */
@@ -39,7 +39,8 @@ export async function connectMongo(options: MongoOptions): Promise<Connection> {
     // A heartbeat ends within the connect timeout (its socket timeout) plus a heartbeat period; well past that, stuck.
     stuckAfterMs: CONNECT_TIMEOUT_MS + 15_000,
     restart: (address) => restartMonitor(client, address),
-    onRestarted: options.onMonitorRestarted,
+    onRestarted: (address, stuckForMs) =>
+      options.logger?.warn({ address, stuckForMs }, 'The database driver’s server monitor was stuck; restarted it'),
   });
   connection.once('close', stop);
   return connection;
