@@ -53,7 +53,7 @@ const kept = new Map<string, Map<string, { secrets: PlacementSecrets; until: num
 
 function secretsOf(deps: Deps): Map<string, { secrets: PlacementSecrets; until: number }> {
   let map = kept.get(deps.runnerId);
-  if (!map) kept.set(deps.runnerId, (map = new Map()));
+  if (!map) kept.set(deps.runnerId, (map = new Map<string, { secrets: PlacementSecrets; until: number }>()));
   return map;
 }
 
